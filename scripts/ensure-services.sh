@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Make sure PostgreSQL and Redis answer on 127.0.0.1, starting them when they do not.
+# With CI=true a service that still does not answer fails the run: nothing is silently skipped.
+set -euo pipefail
+
+wait_for() {
+  local what=$1 check=$2
+  for _ in $(seq 1 60); do
+    if eval "$check" >/dev/null 2>&1; then return 0; fi
+    sleep 0.5
+  done
+  echo "ensure-services: $what does not answer" >&2
+  return 1
+}
+
+if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
+  echo "ensure-services: starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+fi
+wait_for PostgreSQL "pg_isready -h 127.0.0.1 -p 5432"
+
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  echo "ensure-services: starting Redis"
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
+fi
+wait_for Redis "redis-cli -h 127.0.0.1 -p 6379 ping"

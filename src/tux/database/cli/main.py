@@ -1,0 +1,69 @@
+"""``tux-db``: the command line of tux-database."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from tux.database.cli.demo import run_demo
+from tux.database.facade import Database
+from tux.database.settings import redact_url
+
+app = typer.Typer(help="Tux database tools.", no_args_is_help=True, add_completion=False)
+console = Console()
+
+
+@app.command()
+def demo(
+    database_url: str | None = typer.Option(
+        None, help="Database URL; default: a fresh SQLite file under ./data."
+    ),
+    guilds: int = typer.Option(5, min=1, max=10_000, help="Guilds to onboard."),
+    cases: int = typer.Option(20, min=1, max=100_000, help="Moderation cases to create per guild."),
+) -> None:
+    """Migrate a fresh database, onboard guilds, create cases and read them back."""
+    url = database_url
+    if url is None:
+        path = Path("data") / "demo.sqlite3"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in path.parent.glob(f"{path.name}*"):
+            stale.unlink()
+        url = f"sqlite+aiosqlite:///{path.as_posix()}"
+    console.print(f"[bold]tux-db demo[/] on {redact_url(url)}")
+    asyncio.run(run_demo(url, guilds=guilds, cases_per_guild=cases, console=console))
+
+
+@app.command()
+def migrate(
+    database_url: str | None = typer.Option(None, help="Database URL; default from settings."),
+    revision: str = typer.Option("head", help="Target revision."),
+) -> None:
+    """Upgrade the schema to ``revision``."""
+
+    async def upgrade() -> None:
+        async with Database(database_url) as db:
+            await db.migrate(revision)
+            console.print(f"migrated {db.client.safe_url} to {revision}")
+
+    asyncio.run(upgrade())
+
+
+@app.command()
+def health(
+    database_url: str | None = typer.Option(None, help="Database URL; default from settings."),
+) -> None:
+    """Exit 0 when the database answers, 1 otherwise."""
+
+    async def check() -> bool:
+        db = Database(database_url)
+        try:
+            return await db.client.health_check()
+        finally:
+            await db.close()
+
+    healthy = asyncio.run(check())
+    console.print("healthy" if healthy else "[red]unreachable[/]")
+    raise typer.Exit(0 if healthy else 1)

@@ -1,0 +1,91 @@
+"""Engine construction: one tuned async engine per backend.
+
+SQLite gets WAL, ``foreign_keys=ON`` and a busy timeout on every connection, and transactions that
+write start with ``BEGIN IMMEDIATE`` so two writers queue on the busy timeout instead of failing with
+"database is locked" when a read lock would have to be upgraded. PostgreSQL gets a pre-pinged pool and
+asyncpg's prepared-statement cache.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from tux.database.exceptions import ConfigurationError
+from tux.database.settings import DatabaseSettings
+
+READ_ONLY_OPTION = "tux_read_only"
+SUPPORTED_DRIVERS = {"sqlite+aiosqlite", "postgresql+asyncpg"}
+
+
+def normalize_url(raw: str) -> URL:
+    """Parse ``raw`` and pick the async driver for plain ``postgresql://`` and ``sqlite://`` URLs."""
+    try:
+        url = make_url(raw)
+    except Exception as error:
+        raise ConfigurationError("database URL cannot be parsed") from error
+    aliases = {
+        "postgresql": "postgresql+asyncpg",
+        "postgres": "postgresql+asyncpg",
+        "sqlite": "sqlite+aiosqlite",
+    }
+    url = url.set(drivername=aliases.get(url.drivername, url.drivername))
+    if url.drivername not in SUPPORTED_DRIVERS:
+        raise ConfigurationError(
+            f"unsupported driver {url.drivername!r}; use one of {sorted(SUPPORTED_DRIVERS)}"
+        )
+    return url
+
+
+def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        read_only = bool(connection.get_execution_options().get(READ_ONLY_OPTION))
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+
+
+def create_engine(url: URL, settings: DatabaseSettings) -> AsyncEngine:
+    """Create the engine for ``url`` with the backend's tuning applied."""
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(
+            url,
+            echo=settings.echo,
+            pool_size=settings.pool_size,
+            max_overflow=settings.max_overflow,
+            pool_timeout=settings.pool_timeout,
+            connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
+        )
+        _install_sqlite_hooks(engine, settings.sqlite_busy_timeout_ms)
+        return engine
+    return create_async_engine(
+        url,
+        echo=settings.echo,
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_timeout=settings.pool_timeout,
+        pool_recycle=settings.pool_recycle,
+        pool_pre_ping=True,
+        connect_args={
+            "timeout": settings.connect_timeout,
+            "prepared_statement_cache_size": settings.statement_cache_size,
+            "server_settings": {"application_name": "tux-database"},
+        },
+    )

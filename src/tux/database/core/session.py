@@ -1,0 +1,132 @@
+"""Where a repository call gets its session: the current unit of work, or a short transaction of its own.
+
+The unit of work travels in a context variable, so repositories take no session argument. A unit of
+work belongs to the task that opened it: a task spawned inside a transaction inherits the context
+variable but may not use the session (an ``AsyncSession`` is not safe for concurrent use), and gets a
+:class:`~tux.database.exceptions.TransactionError` instead of silently sharing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar, Token
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from loguru import logger
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tux.database.core.engine import READ_ONLY_OPTION
+from tux.database.core.errors import translate_error
+from tux.database.exceptions import TransactionError
+
+CommitCallback = Callable[[], Awaitable[None]]
+
+_NO_UNITS: Mapping[int, UnitOfWork] = MappingProxyType({})
+_active_units: ContextVar[Mapping[int, UnitOfWork]] = ContextVar("tux_units_of_work", default=_NO_UNITS)
+
+
+@dataclass(eq=False)
+class UnitOfWork:
+    """One open transaction: its session, its owning task and what to run once it commits."""
+
+    session: AsyncSession
+    owner: asyncio.Task[Any] | None
+    read_only: bool = False
+    depth: int = 0
+    commit_callbacks: list[CommitCallback] = field(default_factory=list[CommitCallback])
+
+    async def run_commit_callbacks(self) -> None:
+        """Run the registered callbacks in order; one that fails is logged and the rest still run."""
+        callbacks, self.commit_callbacks = self.commit_callbacks, []
+        for callback in callbacks:
+            try:
+                await callback()
+            except Exception:  # noqa: BLE001 - the commit already happened; report and go on
+                logger.exception("on_commit callback {} failed", getattr(callback, "__qualname__", callback))
+
+
+class SessionProvider:
+    """Hands sessions to repositories, honouring the caller's unit of work."""
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession], *, sqlite: bool) -> None:
+        self._factory = factory
+        self._sqlite = sqlite
+
+    @property
+    def factory(self) -> async_sessionmaker[AsyncSession]:
+        """The session factory bound to this provider's engine."""
+        return self._factory
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the backend is SQLite."""
+        return self._sqlite
+
+    def current(self) -> UnitOfWork | None:
+        """Return the unit of work of the running task, or ``None`` outside a transaction."""
+        unit = _active_units.get().get(id(self))
+        if unit is None:
+            return None
+        if unit.owner is not asyncio.current_task():
+            raise TransactionError(
+                "a transaction's session was reached from another task; "
+                "await repository calls directly inside `async with db.transaction()` instead of "
+                "spawning tasks (asyncio.gather) that share it"
+            )
+        return unit
+
+    def bind(self, unit: UnitOfWork) -> Token[Mapping[int, UnitOfWork]]:
+        """Make ``unit`` the current unit of work of this provider in the running context."""
+        return _active_units.set({**_active_units.get(), id(self): unit})
+
+    def unbind(self, token: Token[Mapping[int, UnitOfWork]]) -> None:
+        """Undo a :meth:`bind`."""
+        _active_units.reset(token)
+
+    async def after_commit(self, callback: CommitCallback) -> None:
+        """Run ``callback`` after the current transaction commits, or now when there is none."""
+        unit = self.current()
+        if unit is None:
+            await callback()
+        else:
+            unit.commit_callbacks.append(callback)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """Yield a session for reads: the unit of work's, or a short read transaction."""
+        unit = self.current()
+        if unit is not None:
+            async with _translated():
+                yield unit.session
+            return
+        async with self._factory() as session, _translated():
+            if self._sqlite:
+                await session.connection(execution_options={READ_ONLY_OPTION: True})
+            yield session
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        """Yield a session for writes: the unit of work's, or a short transaction committed on exit."""
+        unit = self.current()
+        if unit is not None:
+            async with _translated():
+                yield unit.session
+            return
+        async with self._factory() as session, _translated(), session.begin():
+            yield session
+
+
+@asynccontextmanager
+async def _translated() -> AsyncIterator[None]:
+    """Re-raise driver errors as the project's exceptions."""
+    try:
+        yield
+    except Exception as error:
+        translated = translate_error(error)
+        if translated is None or translated is error:
+            raise
+        raise translated from error

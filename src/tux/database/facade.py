@@ -1,0 +1,163 @@
+"""``Database``: the one object a bot creates per process, holding everything else.
+
+>>> async with Database() as db:          # SQLite file under ./data, no services needed
+...     await db.migrate()
+...     total = await db.levels.add_xp(guild_id=1, member_id=2, amount=10)
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from types import TracebackType
+from typing import Any, Self
+
+from pydantic import ValidationError as PydanticValidationError
+from tux.database.repositories.afk import AfkRepository
+from tux.database.repositories.audit_log import AuditLogRepository
+from tux.database.repositories.cases import CaseRepository
+from tux.database.repositories.guild import GuildRepository
+from tux.database.repositories.guild_config import GuildConfigRepository
+from tux.database.repositories.levels import LevelsRepository
+from tux.database.repositories.levels_config import LevelsConfigRepository
+from tux.database.repositories.member_status import MemberStatusRepository
+from tux.database.repositories.permissions import PermissionRankRepository
+from tux.database.repositories.reminders import ReminderRepository
+from tux.database.repositories.snippets import SnippetRepository
+from tux.database.repositories.starboard import StarboardMessageRepository, StarboardRepository
+
+from tux.database.core.client import DatabaseClient
+from tux.database.core.session import UnitOfWork
+from tux.database.exceptions import ConfigurationError
+from tux.database.migrations import runner
+from tux.database.repositories.interfaces import (
+    IAfkRepository,
+    IAuditLogRepository,
+    ICaseRepository,
+    IGuildConfigRepository,
+    IGuildRepository,
+    ILevelsConfigRepository,
+    ILevelsRepository,
+    IMemberStatusRepository,
+    IPermissionRankRepository,
+    IReminderRepository,
+    ISnippetRepository,
+    IStarboardMessageRepository,
+    IStarboardRepository,
+)
+from tux.database.repositories.registry import RepositoryRegistry
+from tux.database.settings import DatabaseSettings
+from tux.database.transactions.patterns import IsolationLevel, TransactionManager
+
+
+def build_settings(
+    database_url: str | None, redis_url: str | None, overrides: dict[str, Any]
+) -> DatabaseSettings:
+    """Return settings from the environment with the explicit arguments applied on top."""
+    unknown = set(overrides) - set(DatabaseSettings.model_fields)
+    if unknown:
+        raise ConfigurationError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    values = dict(overrides)
+    if database_url is not None:
+        values["database_url"] = database_url
+    if redis_url is not None:
+        values["redis_url"] = redis_url
+    try:
+        return DatabaseSettings(**values)
+    except PydanticValidationError as error:
+        fields = ", ".join(".".join(str(part) for part in item["loc"]) for item in error.errors())
+        raise ConfigurationError(f"invalid setting(s): {fields}") from None
+
+
+class Database:
+    """The data layer of one bot process: client, registry, repositories and transactions.
+
+    Parameters
+    ----------
+    database_url
+        SQLAlchemy URL; defaults to ``TUX_DB_DATABASE_URL`` or a SQLite file under the data directory.
+    redis_url
+        Redis URL for the shared cache level; defaults to ``TUX_DB_REDIS_URL`` or none.
+    **overrides
+        Any other :class:`DatabaseSettings` field.
+    """
+
+    def __init__(
+        self, database_url: str | None = None, redis_url: str | None = None, **overrides: Any
+    ) -> None:
+        self.settings = build_settings(database_url, redis_url, overrides)
+        self.client = DatabaseClient(self.settings)
+        self.registry = RepositoryRegistry()
+        self.transactions = TransactionManager(self.client.sessions)
+        self._register_repositories()
+        self.guilds = self.registry.get_repository(IGuildRepository)
+        self.guild_configs = self.registry.get_repository(IGuildConfigRepository)
+        self.cases = self.registry.get_repository(ICaseRepository)
+        self.member_status = self.registry.get_repository(IMemberStatusRepository)
+        self.audit_log = self.registry.get_repository(IAuditLogRepository)
+        self.permissions = self.registry.get_repository(IPermissionRankRepository)
+        self.snippets = self.registry.get_repository(ISnippetRepository)
+        self.levels = self.registry.get_repository(ILevelsRepository)
+        self.levels_config = self.registry.get_repository(ILevelsConfigRepository)
+        self.afk = self.registry.get_repository(IAfkRepository)
+        self.reminders = self.registry.get_repository(IReminderRepository)
+        self.starboards = self.registry.get_repository(IStarboardRepository)
+        self.starboard_messages = self.registry.get_repository(IStarboardMessageRepository)
+
+    def __repr__(self) -> str:
+        return f"Database(url={self.client.safe_url!r})"
+
+    def _register_repositories(self) -> None:
+        sessions = self.client.sessions
+        register = self.registry.register_repository
+        register(IGuildRepository, GuildRepository(sessions))
+        register(IGuildConfigRepository, GuildConfigRepository(sessions))
+        register(ICaseRepository, CaseRepository(sessions))
+        register(IMemberStatusRepository, MemberStatusRepository(sessions))
+        register(IAuditLogRepository, AuditLogRepository(sessions))
+        register(IPermissionRankRepository, PermissionRankRepository(sessions))
+        register(ISnippetRepository, SnippetRepository(sessions))
+        register(ILevelsRepository, LevelsRepository(sessions))
+        register(ILevelsConfigRepository, LevelsConfigRepository(sessions))
+        register(IAfkRepository, AfkRepository(sessions))
+        register(IReminderRepository, ReminderRepository(sessions))
+        register(IStarboardRepository, StarboardRepository(sessions))
+        register(IStarboardMessageRepository, StarboardMessageRepository(sessions))
+
+    def transaction(
+        self,
+        name: str = "transaction",
+        *,
+        isolation_level: IsolationLevel | None = None,
+        read_only: bool = False,
+        lock_timeout: float | None = None,
+        statement_timeout: float | None = None,
+    ) -> AbstractAsyncContextManager[UnitOfWork]:
+        """Open a unit of work (``async with db.transaction(): ...``); see :class:`TransactionManager`."""
+        return self.transactions.transaction(
+            name,
+            isolation_level=isolation_level,
+            read_only=read_only,
+            lock_timeout=lock_timeout,
+            statement_timeout=statement_timeout,
+        )
+
+    async def connect(self) -> None:
+        """Check the database answers."""
+        await self.client.connect()
+
+    async def close(self) -> None:
+        """Release every connection."""
+        await self.client.close()
+
+    async def migrate(self, revision: str = "head") -> None:
+        """Upgrade the schema to ``revision`` with the packaged alembic migrations."""
+        await runner.upgrade(self.client.engine, revision)
+
+    async def __aenter__(self) -> Self:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()

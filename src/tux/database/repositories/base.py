@@ -1,0 +1,187 @@
+"""``SQLAlchemyRepository``: the generic implementation of :class:`IRepository` for one model."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, TypeVar, cast
+
+from sqlalchemy import ColumnElement, Select, delete, exists, func, inspect, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.schema import Column
+
+from tux.database.core.session import SessionProvider
+from tux.database.exceptions import ValidationError
+from tux.database.models.base import Base
+from tux.database.repositories.filters import build_order_by, build_where, check_window
+from tux.database.repositories.interfaces import IRepository
+from tux.database.repositories.validation import coerce_value, field_spec, validate_payload
+
+ModelT = TypeVar("ModelT", bound=Base)
+
+Identity = Any
+"""A primary-key value: a scalar, or a tuple in primary-key column order for composite keys."""
+
+
+class SQLAlchemyRepository(IRepository[ModelT]):
+    """CRUD, filtering, counting and native upserts for ``model``.
+
+    Subclasses set :attr:`model` and add the entity's own queries.
+    """
+
+    model: ClassVar[type[Any]]
+
+    def __init__(self, sessions: SessionProvider) -> None:
+        self._sessions = sessions
+        mapper = inspect(self.model)
+        self._pk_columns: tuple[Column[Any], ...] = tuple(cast("Column[Any]", c) for c in mapper.primary_key)
+        self._pk_names: tuple[str, ...] = tuple(
+            mapper.get_property_by_column(column).key for column in self._pk_columns
+        )
+
+    @property
+    def sessions(self) -> SessionProvider:
+        """The session provider this repository draws from."""
+        return self._sessions
+
+    @property
+    def primary_key(self) -> tuple[str, ...]:
+        """Names of the primary-key fields, in the order :meth:`find_by_id` takes them."""
+        return self._pk_names
+
+    def identity_of(self, instance: ModelT) -> Identity:
+        """Return the primary-key value of ``instance`` in the form :meth:`find_by_id` takes."""
+        values = tuple(getattr(instance, name) for name in self._pk_names)
+        return values[0] if len(values) == 1 else values
+
+    def _pk_where(self, identity: Identity) -> list[ColumnElement[bool]]:
+        values = identity if isinstance(identity, tuple) else (identity,)
+        if len(values) != len(self._pk_names):
+            raise ValidationError(
+                f"{self.model.__name__} is keyed by ({', '.join(self._pk_names)}); got {identity!r}"
+            )
+        clauses: list[ColumnElement[bool]] = []
+        for name, value in zip(self._pk_names, values, strict=True):
+            column: InstrumentedAttribute[Any] = getattr(self.model, name)
+            clauses.append(column == coerce_value(field_spec(self.model, name), value))
+        return clauses
+
+    def _select(self, filters: Mapping[str, object]) -> Select[tuple[ModelT]]:
+        return select(self.model).where(*build_where(self.model, filters))
+
+    def _insert(self) -> Any:
+        """Return the dialect's ``insert`` construct (it has ``on_conflict_do_*``) for ``model``."""
+        return sqlite.insert(self.model) if self._sessions.is_sqlite else postgresql.insert(self.model)
+
+    async def find_by_id(self, id: Identity) -> ModelT | None:  # noqa: A002 - the plan's interface name
+        """Return the row with primary key ``id``, or ``None``."""
+        statement = select(self.model).where(*self._pk_where(id))
+        async with self._sessions.reading() as session:
+            result = await session.execute(statement)
+            return result.scalar_one_or_none()
+
+    async def find_all(
+        self,
+        *,
+        order_by: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        **filters: object,
+    ) -> list[ModelT]:
+        """Return rows matching ``filters`` (see :mod:`~tux.database.repositories.filters`)."""
+        check_window(limit, offset)
+        statement = self._select(filters).order_by(*build_order_by(self.model, order_by))
+        statement = statement.limit(limit).offset(offset)
+        async with self._sessions.reading() as session:
+            return list((await session.scalars(statement)).all())
+
+    async def find_one(self, **filters: object) -> ModelT | None:
+        """Return the first row matching ``filters``, or ``None``."""
+        rows = await self.find_all(limit=1, **filters)
+        return rows[0] if rows else None
+
+    async def exists(self, **filters: object) -> bool:
+        """Return whether any row matches ``filters``, without fetching rows."""
+        statement = select(exists().where(*build_where(self.model, filters)))
+        async with self._sessions.reading() as session:
+            return bool(await session.scalar(statement))
+
+    async def count(self, **filters: object) -> int:
+        """Return how many rows match ``filters``."""
+        statement = select(func.count()).select_from(self.model).where(*build_where(self.model, filters))
+        async with self._sessions.reading() as session:
+            return int(await session.scalar(statement) or 0)
+
+    async def create(self, data: Mapping[str, object]) -> ModelT:
+        """Insert a row from ``data`` and return it with defaults and generated keys filled in."""
+        instance = self.model(**validate_payload(self.model, data, partial=False))
+        async with self._sessions.writing() as session:
+            session.add(instance)
+            await session.flush()
+            return cast("ModelT", instance)
+
+    async def update(self, id: Identity, data: Mapping[str, object]) -> ModelT | None:  # noqa: A002
+        """Set the fields in ``data`` on row ``id``; return the updated row or ``None`` if missing."""
+        values = validate_payload(self.model, data, partial=True)
+        where = self._pk_where(id)
+        if not values:
+            return await self.find_by_id(id)
+        statement = (
+            update(self.model)
+            .where(*where)
+            .values(values)
+            .returning(self.model)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._sessions.writing() as session:
+            return (await session.scalars(statement)).one_or_none()
+
+    async def delete(self, id: Identity) -> bool:  # noqa: A002
+        """Delete row ``id``; return whether a row was deleted."""
+        statement = delete(self.model).where(*self._pk_where(id)).execution_options(synchronize_session=False)
+        async with self._sessions.writing() as session:
+            result = await session.execute(statement)
+            return bool(getattr(result, "rowcount", 0))
+
+    async def upsert(
+        self,
+        data: Mapping[str, object],
+        *,
+        conflict_fields: Sequence[str] | None = None,
+        update_fields: Sequence[str] | None = None,
+    ) -> ModelT:
+        """Insert ``data`` or, on conflict, update it, with one native ``INSERT ... ON CONFLICT``.
+
+        Parameters
+        ----------
+        data
+            The full row to insert.
+        conflict_fields
+            The unique key to detect the conflict on; defaults to the primary key.
+        update_fields
+            Fields overwritten on conflict; defaults to every given field outside the conflict key.
+            An empty sequence keeps the existing row unchanged (insert-if-missing).
+        """
+        values = validate_payload(self.model, data, partial=False)
+        keys = tuple(conflict_fields or self._pk_names)
+        for name in keys:
+            field_spec(self.model, name)
+        targets = [
+            name for name in (update_fields if update_fields is not None else values) if name not in keys
+        ]
+        for name in targets:
+            field_spec(self.model, name)
+        async with self._sessions.writing() as session:
+            statement = self._insert().values(values)
+            if targets:
+                excluded = statement.excluded
+                statement = statement.on_conflict_do_update(
+                    index_elements=list(keys), set_={name: excluded[name] for name in targets}
+                )
+            else:
+                first = keys[0]
+                statement = statement.on_conflict_do_update(
+                    index_elements=list(keys), set_={first: statement.excluded[first]}
+                )
+            statement = statement.returning(self.model).execution_options(populate_existing=True)
+            return cast("ModelT", (await session.scalars(statement)).one())

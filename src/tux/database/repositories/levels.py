@@ -1,0 +1,171 @@
+"""``LevelsRepository``: XP per member with atomic increments, a keyset leaderboard and ranks in SQL.
+
+Also home of :func:`ensure_guild` and the small checks the guild-owned repositories (levels, levels
+config, AFK, starboard) share: every insert of a guild-owned row first makes sure the guild row exists,
+in the same session, with ``INSERT ... ON CONFLICT DO NOTHING``, so the foreign key never fails and two
+concurrent first events of a guild never race into a duplicate key.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from tux.database.core.session import SessionProvider
+from tux.database.exceptions import ValidationError
+from tux.database.models import Guild, Levels
+from tux.database.repositories.base import SQLAlchemyRepository
+from tux.database.repositories.filters import check_window
+from tux.database.repositories.interfaces import ILevelsRepository
+from tux.database.repositories.validation import coerce_value, field_spec
+
+MEMBER_KEY = ("member_id", "guild_id")
+"""Key order of the member-scoped tables in ``find_by_id``/``update``/``delete`` (the plan's order)."""
+
+
+async def ensure_guild(session: AsyncSession, guild_id: int, *, is_sqlite: bool) -> None:
+    """Insert guild ``guild_id`` unless it exists (one ``INSERT ... ON CONFLICT DO NOTHING``)."""
+    insert = sqlite.insert(Guild) if is_sqlite else postgresql.insert(Guild)
+    await session.execute(insert.values(id=guild_id).on_conflict_do_nothing(index_elements=["id"]))
+
+
+def checked(model: type[Any], name: str, value: object) -> Any:
+    """Return ``value`` validated for column ``name`` of ``model`` (type, range, NUL, length, tz)."""
+    return coerce_value(field_spec(model, name), value)
+
+
+def finite_number(label: str, value: object, *, minimum: float, inclusive: bool = True) -> float:
+    """Return ``value`` as a float, rejecting bools, NaN, infinities and values below ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError(f"{label}: expected a number, got {type(value).__name__}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValidationError(f"{label}: {value!r} is too large") from None
+    too_small = number < minimum if inclusive else number <= minimum
+    if not math.isfinite(number) or too_small:
+        bound = ">=" if inclusive else ">"
+        raise ValidationError(f"{label}: expected a finite number {bound} {minimum:g}, got {value!r}")
+    return number
+
+
+def member_keyed(repository: SQLAlchemyRepository[Any]) -> None:
+    """Make ``repository`` take ``(member_id, guild_id)`` whatever the model's key column order."""
+    columns = dict(zip(repository._pk_names, repository._pk_columns, strict=True))  # noqa: SLF001
+    repository._pk_names = MEMBER_KEY  # noqa: SLF001
+    repository._pk_columns = tuple(columns[name] for name in MEMBER_KEY)  # noqa: SLF001
+
+
+class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
+    """XP and levels; ``find_by_id``, ``update`` and ``delete`` take ``(member_id, guild_id)``."""
+
+    model = Levels
+
+    def __init__(self, sessions: SessionProvider) -> None:
+        super().__init__(sessions)
+        member_keyed(self)
+
+    @staticmethod
+    def _key(guild_id: object, member_id: object) -> tuple[int, int]:
+        return cast("int", checked(Levels, "guild_id", guild_id)), cast("int", checked(Levels, "member_id", member_id))
+
+    async def add_xp(self, *, guild_id: int, member_id: int, amount: float) -> float:
+        """Add ``amount`` XP to the member, creating the row (and guild) if needed; return the new total.
+
+        One native upsert, ``INSERT ... ON CONFLICT DO UPDATE SET xp = levels.xp + excluded.xp
+        RETURNING xp``: concurrent calls queue on the row lock and none is lost.
+
+        Raises
+        ------
+        ValidationError
+            If ``amount`` is not a finite number >= 0.
+        """
+        guild, member = self._key(guild_id, member_id)
+        value = finite_number("amount", amount, minimum=0.0)
+        statement = self._insert().values(guild_id=guild, member_id=member, xp=value)
+        statement = statement.on_conflict_do_update(
+            index_elements=["guild_id", "member_id"], set_={"xp": Levels.xp + statement.excluded.xp}
+        ).returning(Levels.xp)
+        async with self._sessions.writing() as session:
+            await ensure_guild(session, guild, is_sqlite=self._sessions.is_sqlite)
+            return float((await session.execute(statement)).scalar_one())
+
+    async def set_xp(self, *, guild_id: int, member_id: int, xp: float, level: int) -> Levels:
+        """Set XP and level together (an admin override or a level-up), creating the row if needed."""
+        guild, member = self._key(guild_id, member_id)
+        values = {"xp": finite_number("xp", xp, minimum=0.0), "level": checked(Levels, "level", level)}
+        if values["level"] < 0:
+            raise ValidationError(f"level: expected an integer >= 0, got {level!r}")
+        return await self._upsert_member(guild, member, values)
+
+    async def set_blacklisted(self, *, guild_id: int, member_id: int, blacklisted: bool) -> Levels:
+        """Set whether the member is left out of XP and the leaderboard, creating the row if needed."""
+        guild, member = self._key(guild_id, member_id)
+        return await self._upsert_member(guild, member, {"blacklisted": checked(Levels, "blacklisted", blacklisted)})
+
+    async def _upsert_member(self, guild: int, member: int, values: dict[str, Any]) -> Levels:
+        statement = self._insert().values(guild_id=guild, member_id=member, **values)
+        statement = (
+            statement.on_conflict_do_update(
+                index_elements=["guild_id", "member_id"], set_={name: statement.excluded[name] for name in values}
+            )
+            .returning(Levels)
+            .execution_options(populate_existing=True)
+        )
+        async with self._sessions.writing() as session:
+            await ensure_guild(session, guild, is_sqlite=self._sessions.is_sqlite)
+            return cast("Levels", (await session.scalars(statement)).one())
+
+    async def leaderboard(
+        self, guild_id: int, *, limit: int = 10, after: tuple[float, int] | None = None
+    ) -> list[Levels]:
+        """Return non-blacklisted members by XP descending, then member id ascending.
+
+        ``after`` is the ``(xp, member_id)`` of the last row of the previous page (keyset pagination:
+        the next page costs the same however deep it is, and concurrent XP gains never repeat a row
+        within one ordering).
+        """
+        check_window(limit, None)
+        where: list[ColumnElement[bool]] = [Levels.guild_id == checked(Levels, "guild_id", guild_id), ~Levels.blacklisted]
+        if after is not None:
+            if not isinstance(after, tuple) or len(after) != 2:
+                raise ValidationError("after: expected the (xp, member_id) of the previous page's last row")
+            last_xp = finite_number("after[0]", after[0], minimum=0.0)
+            last_member = checked(Levels, "member_id", after[1])
+            where.append(or_(Levels.xp < last_xp, and_(Levels.xp == last_xp, Levels.member_id > last_member)))
+        statement = (
+            select(Levels)
+            .where(*where)
+            .order_by(Levels.xp.desc(), Levels.member_id.asc())
+            .limit(limit)
+            .execution_options(populate_existing=True)
+        )
+        async with self._sessions.reading() as session:
+            return list((await session.scalars(statement)).all())
+
+    async def rank(self, *, guild_id: int, member_id: int) -> int | None:
+        """Return the member's 1-based position in :meth:`leaderboard` order, computed in one query.
+
+        ``None`` when the member has no row or is blacklisted.
+        """
+        guild, member = self._key(guild_id, member_id)
+        other = aliased(Levels, name="levels_other")
+        ahead = (
+            select(func.count())
+            .select_from(other)
+            .where(
+                other.guild_id == Levels.guild_id,
+                ~other.blacklisted,
+                or_(other.xp > Levels.xp, and_(other.xp == Levels.xp, other.member_id < Levels.member_id)),
+            )
+            .scalar_subquery()
+        )
+        statement = select(ahead + 1).where(Levels.guild_id == guild, Levels.member_id == member, ~Levels.blacklisted)
+        async with self._sessions.reading() as session:
+            position = await session.scalar(statement)
+        return None if position is None else int(position)

@@ -1,0 +1,66 @@
+"""``MemberStatusRepository``: a member's current restrictions, answerable by one primary-key read.
+
+A moderation action sets only the flags it is about (a jail sets ``is_jailed``, a timeout sets
+``timed_out_until``), so :meth:`MemberStatusRepository.set_status` upserts exactly the given fields and
+leaves the others as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from tux.database.exceptions import ValidationError
+from tux.database.models import MemberStatus, utcnow
+from tux.database.repositories.base import SQLAlchemyRepository
+from tux.database.repositories.guild import checked, dialect_insert, insert_guild_if_missing
+from tux.database.repositories.interfaces import IMemberStatusRepository
+from tux.database.repositories.validation import validate_payload
+
+_MANAGED_FIELDS = frozenset({"guild_id", "member_id", "updated_at"})
+
+
+class MemberStatusRepository(SQLAlchemyRepository[MemberStatus], IMemberStatusRepository):
+    """Member status rows, keyed by ``(guild_id, member_id)``."""
+
+    model = MemberStatus
+
+    async def set_status(self, guild_id: int, member_id: int, data: Mapping[str, object]) -> MemberStatus:
+        """Set the fields in ``data`` (and ``updated_at``) on the member's row, creating it if missing.
+
+        The guild row is ensured and the status upserted with ``INSERT ... ON CONFLICT (guild_id,
+        member_id) DO UPDATE`` in one transaction; fields not in ``data`` keep their current value (or
+        their default on a new row).
+
+        Raises
+        ------
+        ValidationError
+            ``data`` is empty, names an unknown field or a key/managed field, or has a wrong value.
+        """
+        guild = checked(MemberStatus, "guild_id", guild_id)
+        member = checked(MemberStatus, "member_id", member_id)
+        values = validate_payload(MemberStatus, data, partial=True)
+        managed = sorted(_MANAGED_FIELDS & values.keys())
+        if managed:
+            raise ValidationError(f"member_status: {', '.join(managed)} cannot be set through data")
+        if not values:
+            raise ValidationError("member_status: data names no field to set")
+        insert = dialect_insert(self._sessions, MemberStatus).values(
+            guild_id=guild, member_id=member, updated_at=utcnow(), **values
+        )
+        excluded = insert.excluded
+        statement = (
+            insert.on_conflict_do_update(
+                index_elements=["guild_id", "member_id"],
+                set_={name: excluded[name] for name in (*values, "updated_at")},
+            )
+            .returning(MemberStatus)
+            .execution_options(populate_existing=True)
+        )
+        async with self._sessions.writing() as session:
+            await insert_guild_if_missing(self._sessions, session, guild)
+            status: MemberStatus = (await session.scalars(statement)).one()
+            return status
+
+    async def get_status(self, guild_id: int, member_id: int) -> MemberStatus | None:
+        """Return the member's status row, or ``None`` if no action ever touched the member."""
+        return await self.find_by_id((guild_id, member_id))

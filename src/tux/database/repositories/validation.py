@@ -1,0 +1,184 @@
+"""Checks a write payload against a model's columns before any SQL is built.
+
+Unknown fields, wrong types, oversized or NUL-bearing text, naive datetimes and out-of-range integers
+raise :class:`~tux.database.exceptions.ValidationError` here, so a hostile or mistaken input never
+reaches the driver and never half-writes a row.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Enum, Float, Integer, LargeBinary, String, inspect
+from sqlalchemy.orm import ColumnProperty
+from sqlalchemy.sql.schema import Column
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from tux.database.exceptions import UnknownFieldError, ValidationError
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSpec:
+    """What a column accepts, derived once per model from its SQLAlchemy definition."""
+
+    name: str
+    kind: str
+    nullable: bool
+    required: bool
+    max_length: int | None = None
+    enum_class: type[enum.Enum] | None = None
+
+
+def _base_type(sa_type: TypeEngine[Any]) -> TypeEngine[Any]:
+    if isinstance(sa_type, TypeDecorator):
+        return _base_type(sa_type.impl_instance)
+    return sa_type
+
+
+def _kind_of(column: Column[Any]) -> tuple[str, int | None, type[enum.Enum] | None]:
+    sa_type = _base_type(column.type)
+    if isinstance(sa_type, Enum):
+        return "enum", None, sa_type.enum_class
+    if isinstance(sa_type, Boolean):
+        return "bool", None, None
+    if isinstance(sa_type, Integer):
+        return "int", None, None
+    if isinstance(sa_type, Float):
+        return "float", None, None
+    if isinstance(sa_type, String):
+        return "str", sa_type.length, None
+    if isinstance(sa_type, LargeBinary):
+        return "bytes", None, None
+    if isinstance(sa_type, JSON):
+        return "json", None, None
+    if sa_type.python_type is datetime:
+        return "datetime", None, None
+    raise NotImplementedError(f"no validation rule for column type {sa_type!r}")
+
+
+def _spec_of(column: Column[Any]) -> ColumnSpec:
+    kind, max_length, enum_class = _kind_of(column)
+    generated = column.table.autoincrement_column is column
+    has_default = column.default is not None or column.server_default is not None or generated
+    return ColumnSpec(
+        name=column.key,
+        kind=kind,
+        nullable=bool(column.nullable),
+        required=not column.nullable and not has_default,
+        max_length=max_length,
+        enum_class=enum_class,
+    )
+
+
+@cache
+def column_specs(model: type[Any]) -> Mapping[str, ColumnSpec]:
+    """Return the accepted columns of ``model`` keyed by attribute name."""
+    specs: dict[str, ColumnSpec] = {}
+    for prop in inspect(model).attrs:
+        if isinstance(prop, ColumnProperty) and len(prop.columns) == 1:
+            column = prop.columns[0]
+            if isinstance(column, Column):
+                specs[prop.key] = _spec_of(column)
+    return specs
+
+
+def _check_str(spec: ColumnSpec, value: str) -> str:
+    if "\x00" in value:
+        raise ValidationError(f"{spec.name}: text must not contain NUL characters")
+    if spec.max_length is not None and len(value) > spec.max_length:
+        raise ValidationError(
+            f"{spec.name}: text of {len(value)} characters exceeds the limit of {spec.max_length}"
+        )
+    return value
+
+
+def _check_int(spec: ColumnSpec, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"{spec.name}: expected an integer, got {type(value).__name__}")
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ValidationError(f"{spec.name}: integer {value} does not fit in 64 bits")
+    return value
+
+
+def _check_enum(spec: ColumnSpec, value: object) -> enum.Enum:
+    assert spec.enum_class is not None
+    if isinstance(value, spec.enum_class):
+        return value
+    try:
+        return spec.enum_class(value)
+    except ValueError:
+        try:
+            return spec.enum_class[str(value)]
+        except KeyError:
+            allowed = ", ".join(member.name for member in spec.enum_class)
+            raise ValidationError(f"{spec.name}: {value!r} is not one of {allowed}") from None
+
+
+def coerce_value(spec: ColumnSpec, value: object) -> object:
+    """Return ``value`` checked (and, for enums, converted) for the column ``spec``."""
+    if value is None:
+        if not spec.nullable:
+            raise ValidationError(f"{spec.name}: may not be null")
+        return None
+    match spec.kind:
+        case "int":
+            return _check_int(spec, value)
+        case "str" if isinstance(value, str):
+            return _check_str(spec, value)
+        case "bool" if isinstance(value, bool):
+            return value
+        case "float" if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        case "datetime" if isinstance(value, datetime):
+            if value.tzinfo is None or value.utcoffset() is None:
+                raise ValidationError(f"{spec.name}: naive datetime; pass an aware (UTC) datetime")
+            return value
+        case "enum":
+            return _check_enum(spec, value)
+        case "json" if isinstance(value, (dict, list)):
+            return value
+        case "bytes" if isinstance(value, (bytes, bytearray, memoryview)):
+            return bytes(value)
+        case _:
+            raise ValidationError(f"{spec.name}: expected {spec.kind}, got {type(value).__name__}")
+
+
+def field_spec(model: type[Any], name: str) -> ColumnSpec:
+    """Return the spec of column ``name`` or raise :class:`UnknownFieldError`."""
+    spec = column_specs(model).get(name)
+    if spec is None:
+        raise UnknownFieldError(f"{model.__name__} has no field {name!r}")
+    return spec
+
+
+def validate_payload(model: type[Any], data: Mapping[str, object], *, partial: bool) -> dict[str, object]:
+    """Return ``data`` validated for ``model``.
+
+    Parameters
+    ----------
+    model
+        The mapped class written to.
+    data
+        Column values keyed by attribute name.
+    partial
+        ``True`` for updates (only given fields are checked), ``False`` for inserts (required fields
+        must be present).
+    """
+    if not isinstance(data, Mapping):
+        raise ValidationError(f"expected a mapping of field values, got {type(data).__name__}")
+    clean = {name: coerce_value(field_spec(model, name), value) for name, value in data.items()}
+    if not partial:
+        missing = [
+            spec.name for spec in column_specs(model).values() if spec.required and spec.name not in clean
+        ]
+        if missing:
+            raise ValidationError(f"{model.__name__}: missing required field(s) {', '.join(sorted(missing))}")
+    return clean

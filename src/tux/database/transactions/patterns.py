@@ -1,0 +1,213 @@
+"""``TransactionManager``: the unit of work repositories join through a context variable.
+
+``async with db.transaction():`` opens one session; every repository call awaited inside it, from any
+repository, in the same task, uses that session, and everything commits or rolls back together. A nested
+``transaction()`` is a SAVEPOINT. Callbacks registered with :meth:`TransactionManager.on_commit` run
+after the outermost commit and are dropped on rollback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from loguru import logger
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from tux.database.core.engine import READ_ONLY_OPTION
+from tux.database.core.errors import translate_error
+from tux.database.core.session import CommitCallback, SessionProvider, UnitOfWork
+from tux.database.exceptions import TransactionError
+from tux.database.transactions.monitoring import TransactionMonitor
+from tux.database.transactions.retry import RetryPolicy, is_retryable
+
+T = TypeVar("T")
+IsolationLevel = Literal["READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"]
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionOptions:
+    """Per-transaction settings; timeouts are in seconds and apply on PostgreSQL only."""
+
+    isolation_level: IsolationLevel | None = None
+    read_only: bool = False
+    lock_timeout: float | None = None
+    statement_timeout: float | None = None
+
+    def is_default(self) -> bool:
+        """Whether nothing differs from the backend's defaults."""
+        return self == _DEFAULT_OPTIONS
+
+
+_DEFAULT_OPTIONS = TransactionOptions()
+
+
+def _reject_writes(session: Session) -> None:
+    """Make ``session`` refuse writes, whatever the backend enforces."""
+
+    def on_execute(state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            raise TransactionError("write attempted in a read-only transaction")
+
+    def on_flush(flushing: Session, *_: object) -> None:
+        if flushing.new or flushing.dirty or flushing.deleted:
+            raise TransactionError("write attempted in a read-only transaction")
+
+    event.listen(session, "do_orm_execute", on_execute)
+    event.listen(session, "before_flush", on_flush)
+
+
+class TransactionManager:
+    """Opens units of work, savepoints and retried transactions on one database.
+
+    Parameters
+    ----------
+    sessions
+        The session provider repositories of the same ``Database`` draw from.
+    monitor
+        Records counts and durations per operation name.
+    """
+
+    def __init__(self, sessions: SessionProvider, monitor: TransactionMonitor | None = None) -> None:
+        self._sessions = sessions
+        self.monitor = monitor if monitor is not None else TransactionMonitor()
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether the running task has an open unit of work here."""
+        return self._sessions.current() is not None
+
+    async def on_commit(self, callback: CommitCallback) -> None:
+        """Run ``callback`` after the outermost commit; dropped on rollback; run now outside a transaction."""
+        await self._sessions.after_commit(callback)
+
+    @asynccontextmanager
+    async def transaction(
+        self,
+        name: str = "transaction",
+        *,
+        isolation_level: IsolationLevel | None = None,
+        read_only: bool = False,
+        lock_timeout: float | None = None,
+        statement_timeout: float | None = None,
+    ) -> AsyncIterator[UnitOfWork]:
+        """Open a unit of work, or a SAVEPOINT when one is already open in this task."""
+        options = TransactionOptions(isolation_level, read_only, lock_timeout, statement_timeout)
+        unit = self._sessions.current()
+        if unit is not None:
+            if not options.is_default():
+                raise TransactionError("options can only be set on the outermost transaction")
+            async with self._savepoint(unit):
+                yield unit
+            return
+        async with self.monitor.track(name), self._outermost(options) as opened:
+            yield opened
+
+    async def execute_in_transaction(
+        self,
+        operation: Callable[[], Awaitable[T]],
+        *,
+        name: str | None = None,
+        retry: RetryPolicy | None = None,
+        isolation_level: IsolationLevel | None = None,
+        read_only: bool = False,
+        lock_timeout: float | None = None,
+        statement_timeout: float | None = None,
+    ) -> T:
+        """Run ``operation`` in a transaction, re-running it whole on a retryable failure.
+
+        Only serialization failures, deadlocks and SQLite's "database is locked" are retried, with
+        jittered backoff, at most ``retry.attempts`` times. Inside an open transaction the operation
+        runs in a savepoint and is not retried: the outermost transaction owns the retry.
+        """
+        label = name or getattr(operation, "__qualname__", "transaction")
+        options = {
+            "isolation_level": isolation_level,
+            "read_only": read_only,
+            "lock_timeout": lock_timeout,
+            "statement_timeout": statement_timeout,
+        }
+        if self.in_transaction:
+            async with self.transaction(label):
+                return await operation()
+        delays = (retry or RetryPolicy()).delays()
+        while True:
+            try:
+                async with self.transaction(label, **options):
+                    return await operation()
+            except Exception as error:
+                delay = next(delays, None) if is_retryable(error) else None
+                if delay is None:
+                    raise
+                self.monitor.record_retry(label)
+                logger.debug("retrying transaction {} after {}: {}", label, type(error).__name__, error)
+                await asyncio.sleep(delay)
+
+    @asynccontextmanager
+    async def _outermost(self, options: TransactionOptions) -> AsyncIterator[UnitOfWork]:
+        session = self._sessions.factory()
+        unit = UnitOfWork(session=session, owner=asyncio.current_task(), read_only=options.read_only)
+        token = self._sessions.bind(unit)
+        try:
+            try:
+                await self._begin(session, options)
+                yield unit
+                await session.commit()
+            except BaseException as error:
+                await _rollback_quietly(session)
+                translated = translate_error(error) if isinstance(error, Exception) else None
+                if translated is not None and translated is not error:
+                    raise translated from error
+                raise
+        finally:
+            self._sessions.unbind(token)
+            await session.close()
+        await unit.run_commit_callbacks()
+
+    @asynccontextmanager
+    async def _savepoint(self, unit: UnitOfWork) -> AsyncIterator[None]:
+        registered = len(unit.commit_callbacks)
+        unit.depth += 1
+        try:
+            async with unit.session.begin_nested():
+                yield
+        except BaseException as error:
+            del unit.commit_callbacks[registered:]
+            translated = translate_error(error) if isinstance(error, Exception) else None
+            if translated is not None and translated is not error:
+                raise translated from error
+            raise
+        finally:
+            unit.depth -= 1
+
+    async def _begin(self, session: AsyncSession, options: TransactionOptions) -> None:
+        execution_options: dict[str, Any] = {}
+        if options.isolation_level is not None:
+            execution_options["isolation_level"] = options.isolation_level
+        if options.read_only:
+            execution_options[READ_ONLY_OPTION] = True
+            if not self._sessions.is_sqlite:
+                execution_options["postgresql_readonly"] = True
+            _reject_writes(session.sync_session)
+        await session.connection(execution_options=execution_options or None)
+        if self._sessions.is_sqlite:
+            return
+        for setting, seconds in (
+            ("lock_timeout", options.lock_timeout),
+            ("statement_timeout", options.statement_timeout),
+        ):
+            if seconds is not None:
+                await session.execute(text(f"SET LOCAL {setting} = {max(1, round(seconds * 1000))}"))
+
+
+async def _rollback_quietly(session: AsyncSession) -> None:
+    """Roll back, logging rather than masking the original error if the rollback itself fails."""
+    try:
+        await session.rollback()
+    except Exception:  # noqa: BLE001 - the original error is the one to raise
+        logger.opt(exception=True).warning("rollback failed")
