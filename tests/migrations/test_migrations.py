@@ -70,9 +70,9 @@ async def test_cache_entry_is_unlogged_on_postgresql_only(engine: AsyncEngine) -
     async with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             persistence = await connection.scalar(
-                text("SELECT relpersistence FROM pg_class WHERE relname = 'cache_entry'")
+                text("SELECT relpersistence::text FROM pg_class WHERE relname = 'cache_entry'")
             )
-            logged = await connection.scalar(text("SELECT relpersistence FROM pg_class WHERE relname = 'cases'"))
+            logged = await connection.scalar(text("SELECT relpersistence::text FROM pg_class WHERE relname = 'cases'"))
             assert (persistence, logged) == ("u", "p")
         else:
             sql = await connection.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'cache_entry'"))

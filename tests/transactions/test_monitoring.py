@@ -38,7 +38,7 @@ class FakeClock:
         self.now += seconds
 
 
-class Boom(Exception):
+class InjectedError(Exception):
     """The failure a test injects into a tracked block."""
 
 
@@ -55,18 +55,18 @@ def monitor(clock: FakeClock) -> TransactionMonitor:
 async def run(
     monitor: TransactionMonitor, clock: FakeClock, name: str, seconds: float, *, fail: bool = False
 ) -> None:
-    """Track one transaction of ``name`` lasting ``seconds``, raising :class:`Boom` inside when ``fail``."""
+    """Track one ``name`` transaction lasting ``seconds``; raise :class:`InjectedError` inside if ``fail``."""
     async with monitor.track(name):
         clock.advance(seconds)
         if fail:
-            raise Boom(name)
+            raise InjectedError(name)
 
 
 async def test_counts_successes_failures_and_retries(monitor: TransactionMonitor, clock: FakeClock) -> None:
     for _ in range(3):
         await run(monitor, clock, "ban_user", 0.1)
     for _ in range(2):
-        with pytest.raises(Boom):
+        with pytest.raises(InjectedError):
             await run(monitor, clock, "ban_user", 0.2, fail=True)
     monitor.record_retry("ban_user")
     monitor.record_retry("ban_user")
@@ -97,7 +97,7 @@ async def test_metrics_keep_the_seed_keys(monitor: TransactionMonitor, clock: Fa
     }
     await run(monitor, clock, "a", 0.5)
     await run(monitor, clock, "b", 2.5)
-    with pytest.raises(Boom):
+    with pytest.raises(InjectedError):
         await run(monitor, clock, "b", 0.0, fail=True)
     monitor.record_retry("b")
 
@@ -110,8 +110,8 @@ async def test_metrics_keep_the_seed_keys(monitor: TransactionMonitor, clock: Fa
 
 
 async def test_exception_propagates_unchanged(monitor: TransactionMonitor) -> None:
-    error = Boom("kept")
-    with pytest.raises(Boom) as caught:
+    error = InjectedError("kept")
+    with pytest.raises(InjectedError) as caught:
         async with monitor.track("x"):
             raise error
     assert caught.value is error
@@ -186,7 +186,7 @@ async def test_long_running_counted_and_warned(
     assert warnings_logged == []
 
     await run(monitor, clock, "guild_setup", 1.5)
-    with pytest.raises(Boom):
+    with pytest.raises(InjectedError):
         await run(monitor, clock, "guild_setup", 3.0, fail=True)
 
     assert monitor.stats("guild_setup").long_running == 2
@@ -281,8 +281,9 @@ def spans_sent(transport: CapturingTransport) -> list[dict[str, Any]]:
     spans: list[dict[str, Any]] = []
     for envelope in transport.envelopes:
         event = envelope.get_transaction_event()
-        if event is not None:
-            spans.extend(event.get("spans", []))
+        sent = event.get("spans") if event is not None else None
+        if isinstance(sent, list):
+            spans.extend(sent)
     return spans
 
 
@@ -308,9 +309,9 @@ async def test_sentry_span_inside_a_transaction(
             current = sentry_sdk.get_current_span()
             assert current is not None
             assert current.op == SPAN_OP  # queries inside nest under the db.transaction span
-        with pytest.raises(Boom):
+        with pytest.raises(InjectedError):
             async with monitor.track("ban_user"):
-                raise Boom
+                raise InjectedError
         assert sentry_sdk.get_current_span() is not None
         assert sentry_sdk.get_current_span().op == "command"  # type: ignore[union-attr]
 
@@ -349,6 +350,17 @@ async def test_works_without_sentry_installed(
 ) -> None:
     monkeypatch.setitem(sys.modules, "sentry_sdk", None)  # what an uninstalled extra looks like to imports
     await run(monitor, clock, "x", 0.1)
-    with pytest.raises(Boom):
+    with pytest.raises(InjectedError):
         await run(monitor, clock, "x", 0.1, fail=True)
     assert (monitor.stats("x").total, monitor.stats("x").failed) == (2, 1)
+
+
+async def test_no_sentry_span_in_an_unsampled_transaction(
+    monitor: TransactionMonitor, sentry_transport: CapturingTransport, start_child_calls: list[dict[str, Any]]
+) -> None:
+    with sentry_sdk.start_transaction(op="command", name="ban", sampled=False) as transaction:
+        assert transaction.sampled is False
+        async with monitor.track("ban_user"):
+            assert sentry_sdk.get_current_span() is transaction
+    assert start_child_calls == []
+    assert spans_sent(sentry_transport) == []

@@ -28,15 +28,19 @@ def _url() -> str:
 def _run_on(connection: Connection) -> None:
     context.configure(connection=connection, **context_options())
     with context.begin_transaction():
-        lock_for_migration(connection)
         context.run_migrations()
+
+
+def _lock_and_run_on(connection: Connection) -> None:
+    lock_for_migration(connection)
+    _run_on(connection)
 
 
 async def _run_on_own_engine() -> None:
     engine = create_engine(normalize_url(_url()), DatabaseSettings())
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(_run_on)
+            await connection.run_sync(_lock_and_run_on)
     finally:
         await engine.dispose()
 

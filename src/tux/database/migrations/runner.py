@@ -3,10 +3,14 @@
 Alembic is synchronous, so each command runs inside ``AsyncConnection.run_sync`` on a connection that is
 already in a transaction (``engine.begin()``); ``env.py`` picks that connection up from
 ``config.attributes["connection"]``. All of a command's migrations therefore commit or roll back together,
-on PostgreSQL and on SQLite alike (both have transactional DDL). Build the engine with
+on PostgreSQL and on SQLite alike (both have transactional DDL).
+
+Concurrent runs are serialized at two levels. Across processes: build the engine with
 :func:`tux.database.core.engine.create_engine` so that SQLite opens the transaction with
-``BEGIN IMMEDIATE`` and concurrent upgrades queue instead of interleaving; on PostgreSQL an advisory
-transaction lock does the same.
+``BEGIN IMMEDIATE``; on PostgreSQL an advisory transaction lock is taken before alembic looks at the
+version table. Within a process: alembic keeps the running command in module globals (``op``,
+``context``), so two commands interleaving on one event loop would corrupt each other, even on different
+databases; an asyncio lock per event loop lets only one run at a time.
 
 Examples
 --------
@@ -18,9 +22,12 @@ Examples
 
 from __future__ import annotations
 
+import asyncio
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -80,6 +87,26 @@ def lock_for_migration(connection: Connection) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
 
 
+_command_locks: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = WeakKeyDictionary()
+
+
+def _command_lock() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _command_locks.get(loop)
+    if lock is None:
+        lock = _command_locks[loop] = asyncio.Lock()
+    return lock
+
+
+async def _run_command(engine: AsyncEngine, run: Callable[[Config], None]) -> None:
+    def locked_run(connection: Connection) -> None:
+        lock_for_migration(connection)
+        run(make_config(connection))
+
+    async with _command_lock(), engine.begin() as connection:
+        await connection.run_sync(locked_run)
+
+
 def head() -> str | None:
     """Return the newest revision shipped with the package."""
     return ScriptDirectory.from_config(make_config()).get_current_head()
@@ -87,14 +114,12 @@ def head() -> str | None:
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Upgrade the database behind ``engine`` to ``revision`` in one transaction."""
-    async with engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.upgrade(make_config(sync), revision))
+    await _run_command(engine, lambda config: command.upgrade(config, revision))
 
 
 async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
     """Downgrade the database behind ``engine`` to ``revision`` in one transaction."""
-    async with engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.downgrade(make_config(sync), revision))
+    await _run_command(engine, lambda config: command.downgrade(config, revision))
 
 
 async def current(engine: AsyncEngine) -> str | None:

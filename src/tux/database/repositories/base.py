@@ -97,8 +97,8 @@ class SQLAlchemyRepository(IRepository[ModelT]):
 
     async def find_one(self, **filters: object) -> ModelT | None:
         """Return the first row matching ``filters``, or ``None``."""
-        rows = await self.find_all(limit=1, **filters)
-        return rows[0] if rows else None
+        async with self._sessions.reading() as session:
+            return (await session.scalars(self._select(filters).limit(1))).first()
 
     async def exists(self, **filters: object) -> bool:
         """Return whether any row matches ``filters``, without fetching rows."""

@@ -37,7 +37,9 @@ class CaseRepository(SQLAlchemyRepository[Case], ICaseRepository):
 
     model = Case
 
-    def _member_cases(self, guild_id: int, user_id: int, case_types: Sequence[CaseType]) -> Select[tuple[Case]]:
+    def _member_cases(
+        self, guild_id: int, user_id: int, case_types: Sequence[CaseType]
+    ) -> Select[tuple[Case]]:
         return (
             select(Case)
             .where(
@@ -67,7 +69,9 @@ class CaseRepository(SQLAlchemyRepository[Case], ICaseRepository):
         async with self._sessions.reading() as session:
             return list((await session.scalars(statement)).all())
 
-    async def latest_of_types(self, guild_id: int, user_id: int, case_types: Sequence[CaseType]) -> Case | None:
+    async def latest_of_types(
+        self, guild_id: int, user_id: int, case_types: Sequence[CaseType]
+    ) -> Case | None:
         """Return the member's newest case among ``case_types``, e.g. ``(JAIL, UNJAIL)``.
 
         The newest of a type pair tells whether the member is currently jailed / banned / ...; the

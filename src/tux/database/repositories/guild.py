@@ -55,7 +55,9 @@ async def insert_guild_if_missing(sessions: SessionProvider, session: AsyncSessi
     ``guild_id`` must already be validated. On PostgreSQL a concurrent inserter of the same guild makes
     this wait for that transaction and then do nothing, so racing first writes never fail.
     """
-    statement = dialect_insert(sessions, Guild).values(id=guild_id).on_conflict_do_nothing(index_elements=["id"])
+    statement = (
+        dialect_insert(sessions, Guild).values(id=guild_id).on_conflict_do_nothing(index_elements=["id"])
+    )
     await session.execute(statement)
 
 
@@ -78,7 +80,8 @@ class GuildRepository(SQLAlchemyRepository[Guild], IGuildRepository):
             .returning(Guild)
         )
         async with self._sessions.writing() as session:
-            created = (await session.scalars(insert)).one_or_none()
+            created: Guild | None = (await session.scalars(insert)).one_or_none()
             if created is not None:
                 return created
-            return (await session.scalars(select(Guild).where(Guild.id == key))).one()
+            existing: Guild = (await session.scalars(select(Guild).where(Guild.id == key))).one()
+            return existing

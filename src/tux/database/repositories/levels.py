@@ -56,9 +56,9 @@ def finite_number(label: str, value: object, *, minimum: float, inclusive: bool 
 
 def member_keyed(repository: SQLAlchemyRepository[Any]) -> None:
     """Make ``repository`` take ``(member_id, guild_id)`` whatever the model's key column order."""
-    columns = dict(zip(repository._pk_names, repository._pk_columns, strict=True))  # noqa: SLF001
-    repository._pk_names = MEMBER_KEY  # noqa: SLF001
-    repository._pk_columns = tuple(columns[name] for name in MEMBER_KEY)  # noqa: SLF001
+    columns = dict(zip(repository._pk_names, repository._pk_columns, strict=True))
+    repository._pk_names = MEMBER_KEY
+    repository._pk_columns = tuple(columns[name] for name in MEMBER_KEY)
 
 
 class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
@@ -72,7 +72,9 @@ class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
 
     @staticmethod
     def _key(guild_id: object, member_id: object) -> tuple[int, int]:
-        return cast("int", checked(Levels, "guild_id", guild_id)), cast("int", checked(Levels, "member_id", member_id))
+        return cast("int", checked(Levels, "guild_id", guild_id)), cast(
+            "int", checked(Levels, "member_id", member_id)
+        )
 
     async def add_xp(self, *, guild_id: int, member_id: int, amount: float) -> float:
         """Add ``amount`` XP to the member, creating the row (and guild) if needed; return the new total.
@@ -106,13 +108,16 @@ class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
     async def set_blacklisted(self, *, guild_id: int, member_id: int, blacklisted: bool) -> Levels:
         """Set whether the member is left out of XP and the leaderboard, creating the row if needed."""
         guild, member = self._key(guild_id, member_id)
-        return await self._upsert_member(guild, member, {"blacklisted": checked(Levels, "blacklisted", blacklisted)})
+        return await self._upsert_member(
+            guild, member, {"blacklisted": checked(Levels, "blacklisted", blacklisted)}
+        )
 
     async def _upsert_member(self, guild: int, member: int, values: dict[str, Any]) -> Levels:
         statement = self._insert().values(guild_id=guild, member_id=member, **values)
         statement = (
             statement.on_conflict_do_update(
-                index_elements=["guild_id", "member_id"], set_={name: statement.excluded[name] for name in values}
+                index_elements=["guild_id", "member_id"],
+                set_={name: statement.excluded[name] for name in values},
             )
             .returning(Levels)
             .execution_options(populate_existing=True)
@@ -131,7 +136,10 @@ class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
         within one ordering).
         """
         check_window(limit, None)
-        where: list[ColumnElement[bool]] = [Levels.guild_id == checked(Levels, "guild_id", guild_id), ~Levels.blacklisted]
+        where: list[ColumnElement[bool]] = [
+            Levels.guild_id == checked(Levels, "guild_id", guild_id),
+            ~Levels.blacklisted,
+        ]
         if after is not None:
             if not isinstance(after, tuple) or len(after) != 2:
                 raise ValidationError("after: expected the (xp, member_id) of the previous page's last row")
@@ -165,7 +173,9 @@ class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
             )
             .scalar_subquery()
         )
-        statement = select(ahead + 1).where(Levels.guild_id == guild, Levels.member_id == member, ~Levels.blacklisted)
+        statement = select(ahead + 1).where(
+            Levels.guild_id == guild, Levels.member_id == member, ~Levels.blacklisted
+        )
         async with self._sessions.reading() as session:
             position = await session.scalar(statement)
         return None if position is None else int(position)

@@ -52,18 +52,18 @@ class LevelsConfigRepository(SQLAlchemyRepository[LevelsConfig], ILevelsConfigRe
         if level_value < 1:
             raise ValidationError(f"level: expected an integer >= 1, got {level!r}")
         role = checked(LevelRoleReward, "role_id", role_id)
-        statement = self._insert_into(LevelRoleReward).values(guild_id=guild, level=level_value, role_id=role)
+        insert = self._insert_into(LevelRoleReward).values(guild_id=guild, level=level_value, role_id=role)
         # A no-op DO UPDATE (rather than DO NOTHING) makes RETURNING yield the row in both cases.
         statement = (
-            statement.on_conflict_do_update(
-                index_elements=["guild_id", "level", "role_id"], set_={"role_id": statement.excluded.role_id}
+            insert.on_conflict_do_update(
+                index_elements=["guild_id", "level", "role_id"], set_={"role_id": insert.excluded.role_id}
             )
             .returning(LevelRoleReward)
             .execution_options(populate_existing=True)
         )
         async with self._sessions.writing() as session:
             await ensure_guild(session, guild, is_sqlite=self._sessions.is_sqlite)
-            return cast("LevelRoleReward", (await session.scalars(statement)).one())
+            return (await session.scalars(statement)).one()
 
     async def role_multipliers(self, guild_id: int) -> dict[int, float]:
         """Return the guild's XP multipliers keyed by role id."""
@@ -85,7 +85,9 @@ class LevelsConfigRepository(SQLAlchemyRepository[LevelsConfig], ILevelsConfigRe
         guild = checked(LevelRoleMultiplier, "guild_id", guild_id)
         role = checked(LevelRoleMultiplier, "role_id", role_id)
         value = finite_number("multiplier", multiplier, minimum=0.0, inclusive=False)
-        statement = self._insert_into(LevelRoleMultiplier).values(guild_id=guild, role_id=role, multiplier=value)
+        statement = self._insert_into(LevelRoleMultiplier).values(
+            guild_id=guild, role_id=role, multiplier=value
+        )
         statement = statement.on_conflict_do_update(
             index_elements=["guild_id", "role_id"], set_={"multiplier": statement.excluded.multiplier}
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import BigInteger, func, literal, select
 
 from tux.database.exceptions import NotFoundError, ValidationError
 from tux.database.models import PermissionAssignment, PermissionCommand, PermissionRank
@@ -21,7 +21,7 @@ from tux.database.repositories.interfaces import IPermissionRankRepository
 from tux.database.repositories.validation import column_specs, validate_payload
 
 
-def _rank_rows(guild_id: int, ranks: Sequence[Mapping[str, object]]) -> list[dict[str, object]]:
+def _rank_rows(guild_id: int, ranks: object) -> list[dict[str, object]]:
     """Validate ``ranks`` for ``guild_id`` and give every row the same keys (a multi-row VALUES needs it)."""
     if isinstance(ranks, (str, bytes)) or not isinstance(ranks, Sequence):
         raise ValidationError("ranks: expected a sequence of mappings")
@@ -42,7 +42,7 @@ def _rank_rows(guild_id: int, ranks: Sequence[Mapping[str, object]]) -> list[dic
     return rows
 
 
-def _role_ids(role_ids: Sequence[int]) -> list[int]:
+def _role_ids(role_ids: object) -> list[int]:
     if isinstance(role_ids, (str, bytes)) or not isinstance(role_ids, (list, tuple, set, frozenset)):
         raise ValidationError("role_ids: expected a list, tuple or set of role ids")
     if len(role_ids) > MAX_IN_VALUES:
@@ -101,7 +101,7 @@ class PermissionRankRepository(SQLAlchemyRepository[PermissionRank], IPermission
         guild = checked(PermissionAssignment, "guild_id", guild_id)
         role = checked(PermissionAssignment, "role_id", role_id)
         number = checked(PermissionRank, "rank", rank)
-        source = select(literal(guild), PermissionRank.id, literal(role)).where(
+        source = select(literal(guild, BigInteger), PermissionRank.id, literal(role, BigInteger)).where(
             PermissionRank.guild_id == guild, PermissionRank.rank == number
         )
         insert = dialect_insert(self._sessions, PermissionAssignment).from_select(
@@ -116,7 +116,7 @@ class PermissionRankRepository(SQLAlchemyRepository[PermissionRank], IPermission
             .execution_options(populate_existing=True)
         )
         async with self._sessions.writing() as session:
-            assignment = (await session.scalars(statement)).one_or_none()
+            assignment: PermissionAssignment | None = (await session.scalars(statement)).one_or_none()
         if assignment is None:
             raise NotFoundError(f"guild {guild} has no permission rank {number}")
         return assignment
@@ -140,7 +140,9 @@ class PermissionRankRepository(SQLAlchemyRepository[PermissionRank], IPermission
             highest = await session.scalar(statement)
         return int(highest) if highest is not None else 0
 
-    async def set_command_rank(self, guild_id: int, command_name: str, required_rank: int) -> PermissionCommand:
+    async def set_command_rank(
+        self, guild_id: int, command_name: str, required_rank: int
+    ) -> PermissionCommand:
         """Require ``required_rank`` for ``command_name`` in the guild (upsert on the command name)."""
         guild = checked(PermissionCommand, "guild_id", guild_id)
         insert = dialect_insert(self._sessions, PermissionCommand).values(

@@ -63,8 +63,10 @@ class SnippetRepository(SQLAlchemyRepository[Snippet], ISnippetRepository):
 
     async def find_by_name(self, guild_id: int, name: str) -> Snippet | None:
         """Return the snippet called ``name`` in any letter case, without following an alias."""
-        statement = select(Snippet).where(*_named(_guild(guild_id), _name(name))).execution_options(
-            populate_existing=True
+        statement = (
+            select(Snippet)
+            .where(*_named(_guild(guild_id), _name(name)))
+            .execution_options(populate_existing=True)
         )
         async with self._sessions.reading() as session:
             return (await session.scalars(statement)).one_or_none()

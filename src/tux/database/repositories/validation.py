@@ -11,7 +11,6 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Enum, Float, Integer, LargeBinary, String, inspect
@@ -78,15 +77,20 @@ def _spec_of(column: Column[Any]) -> ColumnSpec:
     )
 
 
-@cache
+_SPECS: dict[type[Any], Mapping[str, ColumnSpec]] = {}
+
+
 def column_specs(model: type[Any]) -> Mapping[str, ColumnSpec]:
-    """Return the accepted columns of ``model`` keyed by attribute name."""
-    specs: dict[str, ColumnSpec] = {}
-    for prop in inspect(model).attrs:
-        if isinstance(prop, ColumnProperty) and len(prop.columns) == 1:
-            column = prop.columns[0]
-            if isinstance(column, Column):
-                specs[prop.key] = _spec_of(column)
+    """Return the accepted columns of ``model`` keyed by attribute name (computed once per model)."""
+    specs = _SPECS.get(model)
+    if specs is None:
+        specs = _SPECS[model] = {
+            prop.key: _spec_of(prop.columns[0])
+            for prop in inspect(model).attrs
+            if isinstance(prop, ColumnProperty)
+            and len(prop.columns) == 1
+            and isinstance(prop.columns[0], Column)
+        }
     return specs
 
 

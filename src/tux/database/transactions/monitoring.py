@@ -277,8 +277,8 @@ def _open_span(operation_name: str) -> Span | None:
     if parent is None or parent.sampled is False or not get_client().is_active():
         return None
     span = parent.start_child(op=SPAN_OP)
-    # Set as an attribute rather than ``name=``: that keyword only exists in later sentry-sdk 2.x releases
-    # and ``description=`` is deprecated in them.
+    # An attribute rather than a keyword: ``name=`` only exists from sentry-sdk 2.15 (the extra allows
+    # >= 2.0, where it raises TypeError) and ``description=`` warns as deprecated from 2.15 on.
     span.description = operation_name
     span.__enter__()
     return span

@@ -125,20 +125,20 @@ class TransactionManager:
         jittered backoff, at most ``retry.attempts`` times. Inside an open transaction the operation
         runs in a savepoint and is not retried: the outermost transaction owns the retry.
         """
-        label = name or getattr(operation, "__qualname__", "transaction")
-        options = {
-            "isolation_level": isolation_level,
-            "read_only": read_only,
-            "lock_timeout": lock_timeout,
-            "statement_timeout": statement_timeout,
-        }
+        label = name or str(getattr(operation, "__qualname__", "transaction"))
         if self.in_transaction:
             async with self.transaction(label):
                 return await operation()
         delays = (retry or RetryPolicy()).delays()
         while True:
             try:
-                async with self.transaction(label, **options):
+                async with self.transaction(
+                    label,
+                    isolation_level=isolation_level,
+                    read_only=read_only,
+                    lock_timeout=lock_timeout,
+                    statement_timeout=statement_timeout,
+                ):
                     return await operation()
             except Exception as error:
                 delay = next(delays, None) if is_retryable(error) else None

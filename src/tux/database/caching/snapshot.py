@@ -1,0 +1,121 @@
+"""Isolation of cached values from their callers, at the lowest cost each value allows.
+
+The memory level hands the same stored object to many callers, so a caller that mutates what it got
+must not change what the next caller gets. Deeply immutable values (scalars, tuples and frozensets of
+them, frozen msgspec Structs and frozen dataclasses made of them) are shared as they are: that is the
+fast path, and the reason repositories should cache frozen snapshots. Flat mutable containers of
+immutables get a shallow copy per read; anything else a deep copy. Copies keep the exact type.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import enum
+import sys
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+Copier = Callable[[Any], Any]
+
+_SCALARS: frozenset[type] = frozenset(
+    {
+        type(None),
+        bool,
+        int,
+        float,
+        complex,
+        str,
+        bytes,
+        Decimal,
+        dt.datetime,
+        dt.date,
+        dt.time,
+        dt.timedelta,
+        uuid.UUID,
+        range,
+    }
+)
+_FLAT_COPIERS: dict[type, Copier] = {list: list.copy, dict: dict.copy, set: set.copy, bytearray: bytearray}
+_MAX_DEPTH = 32
+
+
+def is_deeply_immutable(value: object, depth: int = 0) -> bool:
+    """Return whether nothing reachable from ``value`` can be mutated (within a sane depth)."""
+    kind = type(value)
+    if kind in _SCALARS or isinstance(value, enum.Enum):
+        return True
+    if depth > _MAX_DEPTH:
+        return False
+    if isinstance(value, tuple | frozenset):
+        return all(is_deeply_immutable(item, depth + 1) for item in value)
+    if isinstance(value, msgspec.Struct):
+        return kind.__struct_config__.frozen and all(
+            is_deeply_immutable(getattr(value, name), depth + 1) for name in kind.__struct_fields__
+        )
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        params = getattr(kind, "__dataclass_params__", None)
+        return bool(params and params.frozen) and all(
+            is_deeply_immutable(getattr(value, item.name), depth + 1) for item in dataclasses.fields(value)
+        )
+    return False
+
+
+def copier_for(value: object) -> Copier | None:
+    """Return how to copy ``value`` for each reader: ``None`` when it can be shared."""
+    if is_deeply_immutable(value):
+        return None
+    kind = type(value)
+    flat = _FLAT_COPIERS.get(kind)
+    if flat is not None and _items_immutable(value):
+        return flat
+    if isinstance(value, msgspec.Struct) and all(
+        is_deeply_immutable(getattr(value, name)) for name in kind.__struct_fields__
+    ):
+        return copy.copy
+    return copy.deepcopy
+
+
+def _items_immutable(value: Any) -> bool:
+    if isinstance(value, bytearray):
+        return True
+    items = value.items() if isinstance(value, dict) else value
+    return all(is_deeply_immutable(item) for item in items)
+
+
+def approximate_size(value: object, depth: int = 0) -> int:
+    """Return an estimate of the bytes ``value`` keeps alive (containers are followed, shared objects
+    counted again, which errs on the safe side)."""
+    size = sys.getsizeof(value, 64)
+    if depth > _MAX_DEPTH or type(value) in _SCALARS:
+        return size
+    if isinstance(value, dict):
+        return size + sum(approximate_size(k, depth + 1) + approximate_size(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return size + sum(approximate_size(item, depth + 1) for item in value)
+    if isinstance(value, msgspec.Struct):
+        return size + sum(approximate_size(getattr(value, name), depth + 1) for name in type(value).__struct_fields__)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return size + sum(approximate_size(getattr(value, f.name), depth + 1) for f in dataclasses.fields(value))
+    return size
+
+
+class Frozen:
+    """A value prepared for sharing: the object kept, how to copy it per reader, and its size."""
+
+    __slots__ = ("copier", "size", "value")
+
+    def __init__(self, value: object) -> None:
+        self.copier = copier_for(value)
+        self.value = value if self.copier is None else self.copier(value)
+        self.size = approximate_size(value)
+
+    def thaw(self) -> Any:
+        """Return the value for one reader (the shared object, or a private copy)."""
+        copier = self.copier
+        return self.value if copier is None else copier(self.value)

@@ -1,0 +1,88 @@
+"""``AfkRepository``: one AFK entry per member and guild, replaced atomically, expired ones listed.
+
+The key is ``(member_id, guild_id)`` in ``find_by_id``/``update``/``delete`` whatever the order of the
+table's key columns (the plan's order, shared with ``levels``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import select
+
+from tux.database.core.session import SessionProvider
+from tux.database.exceptions import ValidationError
+from tux.database.models import AFK
+from tux.database.repositories.base import SQLAlchemyRepository
+from tux.database.repositories.filters import check_window
+from tux.database.repositories.interfaces import IAfkRepository
+from tux.database.repositories.levels import checked, ensure_guild, member_keyed
+from tux.database.repositories.validation import column_specs, validate_payload
+
+
+class AfkRepository(SQLAlchemyRepository[AFK], IAfkRepository):
+    """AFK entries; ``find_by_id``, ``update`` and ``delete`` take ``(member_id, guild_id)``."""
+
+    model = AFK
+
+    def __init__(self, sessions: SessionProvider) -> None:
+        super().__init__(sessions)
+        member_keyed(self)
+
+    async def set_afk(self, data: Mapping[str, object]) -> AFK:
+        """Create the member's AFK entry, or replace it whole if there is one.
+
+        ``data`` holds at least ``guild_id``, ``member_id``, ``nickname`` and ``reason``. Fields left out
+        take their defaults (``since`` now, ``until`` none, flags off) also when an entry is replaced,
+        so nothing of the previous AFK leaks into the new one. One native upsert, after making sure the
+        guild row exists in the same session.
+
+        Raises
+        ------
+        ValidationError
+            On a missing, unknown or ill-typed field, before any SQL runs.
+        """
+        values = validate_payload(AFK, data, partial=False)
+        replaced = [name for name in column_specs(AFK) if name not in self._pk_names]
+        statement = self._insert().values(values)
+        statement = (
+            statement.on_conflict_do_update(
+                index_elements=list(self._pk_names),
+                set_={name: statement.excluded[name] for name in replaced},
+            )
+            .returning(AFK)
+            .execution_options(populate_existing=True)
+        )
+        async with self._sessions.writing() as session:
+            await ensure_guild(session, cast("int", values["guild_id"]), is_sqlite=self._sessions.is_sqlite)
+            return cast("AFK", (await session.scalars(statement)).one())
+
+    async def remove(self, *, guild_id: int, member_id: int) -> bool:
+        """Delete the member's AFK entry; return whether there was one."""
+        return await self.delete((member_id, guild_id))
+
+    async def find_expired(self, now: datetime, limit: int = 100) -> list[AFK]:
+        """Return timed entries whose ``until`` is at or before ``now``, soonest first.
+
+        Raises
+        ------
+        ValidationError
+            If ``now`` is naive or ``limit`` is not a positive integer.
+        """
+        check_window(limit, None)
+        if limit == 0:
+            raise ValidationError("limit must be at least 1")
+        moment = checked(AFK, "until", now)
+        if moment is None:
+            raise ValidationError("now: expected an aware datetime")
+        statement = (
+            select(AFK)
+            .where(AFK.until.is_not(None), AFK.until <= moment)
+            .order_by(AFK.until, AFK.guild_id, AFK.member_id)
+            .limit(limit)
+            .execution_options(populate_existing=True)
+        )
+        async with self._sessions.reading() as session:
+            return list((await session.scalars(statement)).all())

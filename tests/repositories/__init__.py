@@ -1,0 +1,51 @@
+"""Helpers shared by the repository tests: SQL statement capture and whole-database row counts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tux.database.core.client import DatabaseClient
+from tux.database.models import Base
+
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+"""A fixed aware instant, so ordering tests do not depend on the wall clock."""
+
+
+def at(minutes: float) -> datetime:
+    """Return :data:`NOW` shifted by ``minutes``."""
+    return NOW + timedelta(minutes=minutes)
+
+
+@contextmanager
+def captured_sql(engine: AsyncEngine) -> Iterator[list[str]]:
+    """Collect every statement the engine sends to the driver (including SQLite's ``BEGIN``)."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+def queries(seen: list[str]) -> list[str]:
+    """Drop transaction control statements from a capture, keeping what the repository ran."""
+    return [s for s in seen if not s.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT"))]
+
+
+async def row_counts(client: DatabaseClient) -> dict[str, int]:
+    """Return the number of rows of every table, to prove a failed call wrote nothing."""
+    counts: dict[str, int] = {}
+    async with client.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            counts[table.name] = int((await connection.execute(select(func.count()).select_from(table))).scalar_one())
+    return counts
