@@ -6,8 +6,11 @@ transaction. This measures the wrapper alone, against an empty loop and a no-op 
 
 - ``no sentry``: ``sentry_sdk`` never imported (the extra not installed, or not used);
 - ``sentry imported, not initialised``: e.g. a bot that imports it but has no DSN configured;
-- ``sentry active, no transaction``: initialised, but nothing to attach a span to;
-- ``sentry active, in transaction``: a ``db.transaction`` span is created per call.
+- ``sentry active, no transaction``: initialised, but no span to attach to;
+- ``sentry active, in transaction``: a ``db.transaction`` span is created per call (Sentry's own cost).
+
+All variants take turns within every run (the Sentry state is switched before each), so load on the
+machine hits them alike; the median over runs is reported, the minimum in brackets.
 
 Run: ``.venv/bin/python benchmarks/bench_transaction_monitor.py [--calls N] [--runs R]``.
 """
@@ -19,13 +22,19 @@ import asyncio
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from types import TracebackType
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from types import ModuleType, TracebackType
+
+import sentry_sdk
+from sentry_sdk.client import BaseClient
+from sentry_sdk.envelope import Envelope
+from sentry_sdk.transport import Transport
 
 from tux.database.transactions.monitoring import TransactionMonitor
 
 Loop = Callable[[int], Awaitable[int]]
+State = Callable[[], AbstractContextManager[None]]
 
 
 class _NoOp:
@@ -39,6 +48,11 @@ class _NoOp:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        return None
+
+
+class _Discard(Transport):
+    def capture_envelope(self, envelope: Envelope) -> None:
         return None
 
 
@@ -69,37 +83,63 @@ def _tracking(monitor: TransactionMonitor) -> Loop:
     return run
 
 
-def _medians(loops: dict[str, Loop], calls: int, runs: int) -> dict[str, float]:
-    """Median ns per call of each loop; the loops take turns in every run so machine noise hits all."""
+def _in_transaction(loop: Loop) -> Loop:
+    async def run(calls: int) -> int:
+        with sentry_sdk.start_transaction(op="bench", name="bench"):
+            return await loop(calls)
+
+    return run
+
+
+def _states(client: BaseClient) -> dict[str, State]:
+    """Context managers putting the process in each Sentry state for one measurement."""
+    sdk: ModuleType = sys.modules["sentry_sdk"]
+
+    @contextmanager
+    def absent() -> Iterator[None]:
+        del sys.modules["sentry_sdk"]  # what the monitor sees when nothing imported it
+        try:
+            yield
+        finally:
+            sys.modules["sentry_sdk"] = sdk
+
+    @contextmanager
+    def inactive() -> Iterator[None]:
+        sentry_sdk.get_global_scope().set_client(None)
+        try:
+            yield
+        finally:
+            sentry_sdk.get_global_scope().set_client(client)
+
+    @contextmanager
+    def active() -> Iterator[None]:
+        yield
+
+    return {"absent": absent, "inactive": inactive, "active": active}
+
+
+def _measure(variants: dict[str, tuple[Loop, State, int]], runs: int) -> dict[str, tuple[float, float]]:
+    """Median and minimum ns per call of each variant, every variant running once per run."""
 
     async def measure() -> dict[str, list[float]]:
-        samples: dict[str, list[float]] = {label: [] for label in loops}
-        for loop in loops.values():
-            await loop(min(calls, 10_000))  # warm-up
-        for _ in range(runs):
-            for label, loop in loops.items():
-                samples[label].append(await loop(calls) / calls)
-        return samples
+        samples: dict[str, list[float]] = {label: [] for label in variants}
+        for _ in range(runs + 1):  # the first round warms up and is dropped
+            for label, (loop, state, calls) in variants.items():
+                with state():
+                    samples[label].append(await loop(calls) / calls)
+        return {label: values[1:] for label, values in samples.items()}
 
-    return {label: statistics.median(values) for label, values in asyncio.run(measure()).items()}
-
-
-def _report(results: dict[str, float], empty: float, noop: float) -> None:
-    for label, per_call in results.items():
-        print(
-            f"{label:<44} {per_call:8.0f} ns/call   vs empty loop {per_call - empty:+7.0f} ns"
-            f"   vs no-op async with {per_call - noop:+7.0f} ns"
-        )
+    return {
+        label: (statistics.median(values), min(values)) for label, values in asyncio.run(measure()).items()
+    }
 
 
-def _init_sentry() -> Any:
-    import sentry_sdk
-    from sentry_sdk.envelope import Envelope
-    from sentry_sdk.transport import Transport
-
-    class _Discard(Transport):
-        def capture_envelope(self, envelope: Envelope) -> None:
-            return None
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--calls", type=int, default=100_000, help="calls per run")
+    parser.add_argument("--runs", type=int, default=15, help="runs; the median is reported")
+    args = parser.parse_args()
+    calls, runs = args.calls, args.runs
 
     sentry_sdk.init(
         dsn="https://public@sentry.invalid/1",
@@ -108,55 +148,34 @@ def _init_sentry() -> Any:
         default_integrations=False,
         auto_enabling_integrations=False,
     )
-    return sentry_sdk
+    states = _states(sentry_sdk.get_client())
+    span_calls = max(calls // 20, 1)  # span creation is slow; fewer calls keep the run short
+    variants: dict[str, tuple[Loop, State, int]] = {
+        "empty loop": (_empty, states["absent"], calls),
+        "async with <no-op context manager>": (_noop, states["absent"], calls),
+        "track(): no sentry": (_tracking(TransactionMonitor()), states["absent"], calls),
+        "track(): sentry imported, not initialised": (
+            _tracking(TransactionMonitor()),
+            states["inactive"],
+            calls,
+        ),
+        "track(): sentry active, no transaction": (_tracking(TransactionMonitor()), states["active"], calls),
+        "track(): sentry active, in transaction": (
+            _in_transaction(_tracking(TransactionMonitor())),
+            states["active"],
+            span_calls,
+        ),
+    }
+    results = _measure(variants, runs)
 
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--calls", type=int, default=200_000, help="calls per run")
-    parser.add_argument("--runs", type=int, default=15, help="runs; the median is reported")
-    args = parser.parse_args()
-    calls, runs = args.calls, args.runs
-
-    assert "sentry_sdk" not in sys.modules, "measure the no-sentry case before anything imports it"
-    print(f"python {sys.version.split()[0]}, {calls} calls x {runs} runs, median ns per call")
-    baseline = _medians(
-        {
-            "empty loop": _empty,
-            "async with <no-op context manager>": _noop,
-            "track(): no sentry": _tracking(TransactionMonitor()),
-        },
-        calls,
-        runs,
-    )
-    empty, noop = baseline["empty loop"], baseline["async with <no-op context manager>"]
-    _report(baseline, empty, noop)
-
-    import sentry_sdk
-
-    _report(
-        _medians({"track(): sentry imported, not initialised": _tracking(TransactionMonitor())}, calls, runs),
-        empty,
-        noop,
-    )
-
-    sentry = _init_sentry()
-    _report(
-        _medians({"track(): sentry active, no transaction": _tracking(TransactionMonitor())}, calls, runs),
-        empty,
-        noop,
-    )
-
-    inner = _tracking(TransactionMonitor())
-
-    async def in_transaction(n: int) -> int:
-        with sentry.start_transaction(op="bench", name="bench"):
-            return await inner(n)
-
-    span_calls = max(calls // 20, 1)
-    _report(
-        _medians({"track(): sentry active, in transaction": in_transaction}, span_calls, runs), empty, noop
-    )
+    empty = results["empty loop"][0]
+    noop = results["async with <no-op context manager>"][0]
+    print(f"python {sys.version.split()[0]}, {calls} calls x {runs} runs; ns per call, median [min]")
+    for label, (median, minimum) in results.items():
+        print(
+            f"{label:<44} {median:7.0f} [{minimum:6.0f}]   vs empty loop {median - empty:+7.0f}"
+            f"   vs no-op async with {median - noop:+7.0f}"
+        )
     sentry_sdk.get_client().close()
 
 

@@ -27,7 +27,9 @@ async def engine(empty_database_url: str) -> AsyncIterator[AsyncEngine]:
 async def second_engine(backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """An engine on a second fresh database of the same backend, removed after the test."""
     if backend == "sqlite":
-        engine = create_engine(normalize_url(f"sqlite+aiosqlite:///{tmp_path / 'second.sqlite3'}"), DatabaseSettings())
+        engine = create_engine(
+            normalize_url(f"sqlite+aiosqlite:///{tmp_path / 'second.sqlite3'}"), DatabaseSettings()
+        )
         try:
             yield engine
         finally:

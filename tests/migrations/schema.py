@@ -65,11 +65,11 @@ def _normalize_sqlite(kind: str, sql: str) -> Any:
     return (head.strip(), tuple(_split_top_level(rest.rstrip().removesuffix(")"))))
 
 
-async def snapshot(engine: AsyncEngine) -> dict[str, Any]:
+async def snapshot(engine: AsyncEngine) -> dict[Any, Any]:
     """Return the schema behind ``engine`` as comparable, order-independent sets."""
     async with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
-            result: dict[str, Any] = {}
+            result: dict[Any, Any] = {}
             for key, query in _PG_QUERIES.items():
                 rows = (await connection.execute(text(query))).all()
                 result[key] = {
@@ -78,9 +78,14 @@ async def snapshot(engine: AsyncEngine) -> dict[str, Any]:
             return result
         rows = (
             await connection.execute(
-                text("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT NULL")
+                text(
+                    "SELECT type, name, sql FROM sqlite_master"
+                    " WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT NULL"
+                )
             )
         ).all()
         return {
-            (kind, name): _normalize_sqlite(kind, sql) for kind, name, sql in rows if name not in IGNORED_TABLES
+            (kind, name): _normalize_sqlite(kind, sql)
+            for kind, name, sql in rows
+            if name not in IGNORED_TABLES
         }

@@ -72,7 +72,9 @@ async def test_cache_entry_is_unlogged_on_postgresql_only(engine: AsyncEngine) -
             persistence = await connection.scalar(
                 text("SELECT relpersistence::text FROM pg_class WHERE relname = 'cache_entry'")
             )
-            logged = await connection.scalar(text("SELECT relpersistence::text FROM pg_class WHERE relname = 'cases'"))
+            logged = await connection.scalar(
+                text("SELECT relpersistence::text FROM pg_class WHERE relname = 'cases'")
+            )
             assert (persistence, logged) == ("u", "p")
         else:
             sql = await connection.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'cache_entry'"))
@@ -115,14 +117,40 @@ async def test_concurrent_upgrades_are_serialized(empty_database_url: str) -> No
             await engine.dispose()
 
 
-def _alembic(*args: str) -> subprocess.CompletedProcess[str]:
+def _alembic_command(*args: str) -> list[str]:
     config = Path(runner.__file__).with_name("alembic.ini")
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    return [sys.executable, "-m", "alembic", "-c", str(config), *args]
+
+
+def _environment() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+
+
+async def test_upgrades_from_several_processes_are_serialized(
+    engine: AsyncEngine, empty_database_url: str
+) -> None:
+    processes = [
+        await asyncio.create_subprocess_exec(
+            *_alembic_command("-x", f"url={empty_database_url}", "upgrade", "head"),
+            env=_environment(),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(3)
+    ]
+    results = [await process.communicate() for process in processes]
+
+    assert [process.returncode for process in processes] == [0, 0, 0], [err.decode() for _, err in results]
+    assert await runner.current(engine) == runner.head()
+    assert await runner.pending_changes(engine) == []
+
+
+def _alembic(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "alembic", "-c", str(config), *args],
+        _alembic_command(*args),
         capture_output=True,
         text=True,
-        env=environment,
+        env=_environment(),
         check=True,
         timeout=120,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,6 +11,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tux.database.core.client import DatabaseClient
+from tux.database.exceptions import ValidationError
 from tux.database.models import Base
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -39,7 +40,9 @@ def captured_sql(engine: AsyncEngine) -> Iterator[list[str]]:
 
 def queries(seen: list[str]) -> list[str]:
     """Drop transaction control statements from a capture, keeping what the repository ran."""
-    return [s for s in seen if not s.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT"))]
+    return [
+        s for s in seen if not s.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT"))
+    ]
 
 
 async def row_counts(client: DatabaseClient) -> dict[str, int]:
@@ -47,5 +50,24 @@ async def row_counts(client: DatabaseClient) -> dict[str, int]:
     counts: dict[str, int] = {}
     async with client.engine.connect() as connection:
         for table in Base.metadata.sorted_tables:
-            counts[table.name] = int((await connection.execute(select(func.count()).select_from(table))).scalar_one())
+            counts[table.name] = int(
+                (await connection.execute(select(func.count()).select_from(table))).scalar_one()
+            )
     return counts
+
+
+async def assert_rejected_before_sql(
+    engine: AsyncEngine,
+    calls: Mapping[str, Callable[[], Awaitable[object]]],
+    expected: type[Exception] = ValidationError,
+) -> None:
+    """Assert every call raises ``expected`` without sending a single statement to the database."""
+    for label, call in calls.items():
+        with captured_sql(engine) as seen:
+            try:
+                await call()
+            except expected:
+                pass
+            else:
+                raise AssertionError(f"{label}: no {expected.__name__} raised")
+        assert seen == [], f"{label}: SQL ran before the input was rejected: {seen}"

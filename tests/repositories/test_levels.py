@@ -33,7 +33,9 @@ def guilds(client: DatabaseClient) -> Guilds:
     return Guilds(client.sessions)
 
 
-async def test_add_xp_creates_member_and_guild_then_accumulates(levels: LevelsRepository, guilds: Guilds) -> None:
+async def test_add_xp_creates_member_and_guild_then_accumulates(
+    levels: LevelsRepository, guilds: Guilds
+) -> None:
     assert await guilds.find_by_id(GUILD) is None
     assert await levels.add_xp(guild_id=GUILD, member_id=MEMBER, amount=10) == 10.0
     assert await levels.add_xp(guild_id=GUILD, member_id=MEMBER, amount=2.5) == 12.5
@@ -44,12 +46,13 @@ async def test_add_xp_creates_member_and_guild_then_accumulates(levels: LevelsRe
     assert await guilds.find_by_id(GUILD) is not None
 
 
-@pytest.mark.parametrize("amount", [-1, -0.001, math.nan, math.inf, -math.inf, True, "5", None, 10**400])
-async def test_add_xp_rejects_bad_amounts_without_writing(
-    levels: LevelsRepository, guilds: Guilds, amount: object
-) -> None:
-    with pytest.raises(ValidationError):
-        await levels.add_xp(guild_id=GUILD, member_id=MEMBER, amount=amount)  # type: ignore[arg-type]
+BAD_AMOUNTS: tuple[object, ...] = (-1, -0.001, math.nan, math.inf, -math.inf, True, "5", None, 10**400)
+
+
+async def test_add_xp_rejects_bad_amounts_without_writing(levels: LevelsRepository, guilds: Guilds) -> None:
+    for amount in BAD_AMOUNTS:
+        with pytest.raises(ValidationError):
+            await levels.add_xp(guild_id=GUILD, member_id=MEMBER, amount=amount)  # type: ignore[arg-type]
     assert await levels.count() == 0
     assert await guilds.count() == 0
 
@@ -90,10 +93,10 @@ async def test_set_xp_upserts_xp_and_level(levels: LevelsRepository) -> None:
     assert await levels.count() == 1
 
 
-@pytest.mark.parametrize(("xp", "level"), [(-1.0, 1), (math.nan, 1), (1.0, -1), (1.0, 1.5), (1.0, True)])
-async def test_set_xp_rejects_bad_values(levels: LevelsRepository, xp: float, level: int) -> None:
-    with pytest.raises(ValidationError):
-        await levels.set_xp(guild_id=GUILD, member_id=MEMBER, xp=xp, level=level)
+async def test_set_xp_rejects_bad_values(levels: LevelsRepository) -> None:
+    for xp, level in ((-1.0, 1), (math.nan, 1), (math.inf, 1), (1.0, -1), (1.0, 1.5), (1.0, True)):
+        with pytest.raises(ValidationError):
+            await levels.set_xp(guild_id=GUILD, member_id=MEMBER, xp=xp, level=level)  # type: ignore[arg-type]
     assert await levels.count() == 0
 
 
@@ -118,7 +121,13 @@ async def _seed(levels: LevelsRepository) -> None:
 async def test_leaderboard_orders_by_xp_then_member_and_skips_blacklisted(levels: LevelsRepository) -> None:
     await _seed(levels)
     board = await levels.leaderboard(GUILD, limit=10)
-    assert [(row.member_id, row.xp) for row in board] == [(2, 70.0), (3, 50.0), (5, 50.0), (4, 30.0), (1, 10.0)]
+    assert [(row.member_id, row.xp) for row in board] == [
+        (2, 70.0),
+        (3, 50.0),
+        (5, 50.0),
+        (4, 30.0),
+        (1, 10.0),
+    ]
     assert [row.member_id for row in await levels.leaderboard(GUILD, limit=2)] == [2, 3]
     assert await levels.leaderboard(GUILD, limit=0) == []
     assert await levels.leaderboard(123) == []
@@ -136,15 +145,13 @@ async def test_leaderboard_keyset_pages_cover_every_member_once(levels: LevelsRe
     assert [row.member_id for row in await levels.leaderboard(GUILD, after=(50.0, 3))] == [5, 4, 1]
 
 
-@pytest.mark.parametrize("after", [(1.0,), (math.nan, 1), ("x", 1), (1.0, "1"), [1.0, 1]])
-async def test_leaderboard_rejects_bad_cursor(levels: LevelsRepository, after: object) -> None:
-    with pytest.raises(ValidationError):
-        await levels.leaderboard(GUILD, after=after)  # type: ignore[arg-type]
-
-
-async def test_leaderboard_rejects_negative_limit(levels: LevelsRepository) -> None:
-    with pytest.raises(ValidationError):
-        await levels.leaderboard(GUILD, limit=-1)
+async def test_leaderboard_rejects_bad_cursor_and_limit(levels: LevelsRepository) -> None:
+    for after in ((1.0,), (math.nan, 1), ("x", 1), (1.0, "1"), [1.0, 1]):
+        with pytest.raises(ValidationError):
+            await levels.leaderboard(GUILD, after=after)  # type: ignore[arg-type]
+    for limit in (-1, 1.5, True):
+        with pytest.raises(ValidationError):
+            await levels.leaderboard(GUILD, limit=limit)  # type: ignore[arg-type]
 
 
 async def test_rank_matches_leaderboard_positions(levels: LevelsRepository) -> None:
@@ -166,7 +173,10 @@ async def test_concurrent_add_xp_loses_nothing(backend: str, levels: LevelsRepos
             for i, amount in enumerate(amounts)
         )
     )
-    expected = {member: sum(amounts[i] for i in range(calls) if i % 2 == index) for index, member in enumerate(members)}
+    expected = {
+        member: sum(amounts[i] for i in range(calls) if i % 2 == index)
+        for index, member in enumerate(members)
+    }
     for member, total in expected.items():
         row = await levels.find_by_id((member, GUILD))
         assert row is not None
@@ -177,3 +187,23 @@ async def test_concurrent_add_xp_loses_nothing(backend: str, levels: LevelsRepos
         assert len(set(seen)) == len(seen)
         assert max(seen) == expected[member]
     assert await levels.count() == 2
+
+
+async def test_reads_inside_a_transaction_see_the_atomic_writes(
+    levels: LevelsRepository, transactions: TransactionManager
+) -> None:
+    """The unit of work's identity map must not hand back a row as it was before an SQL-side write."""
+    await levels.add_xp(guild_id=GUILD, member_id=MEMBER, amount=5)
+    async with transactions.transaction():
+        before = await levels.find_by_id((MEMBER, GUILD))
+        assert before is not None
+        assert before.xp == 5.0
+        assert await levels.add_xp(guild_id=GUILD, member_id=MEMBER, amount=5) == 10.0
+        after = await levels.find_by_id((MEMBER, GUILD))
+        assert after is not None
+        assert after.xp == 10.0
+        updated = await levels.update((MEMBER, GUILD), {"level": 7})
+        assert updated is not None
+        assert updated.level == 7
+        board = await levels.leaderboard(GUILD)
+        assert [(row.xp, row.level) for row in board] == [(10.0, 7)]

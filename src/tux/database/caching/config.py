@@ -81,7 +81,9 @@ class CachePolicy:
         return tuple(level for level in CacheLevel if level in wanted)
 
 
-def _policy(ttl: float, negative_ttl: float, levels: set[CacheLevel], rules: EventRules, **extra: Any) -> CachePolicy:
+def _policy(
+    ttl: float, negative_ttl: float, levels: set[CacheLevel], rules: EventRules, **extra: Any
+) -> CachePolicy:
     return CachePolicy(ttl, negative_ttl, frozenset(levels), rules, **extra)
 
 
@@ -98,7 +100,11 @@ DEFAULT_POLICIES: Mapping[str, CachePolicy] = MappingProxyType(
         "afk": _policy(600, 600, {MEMORY, REDIS}, {"afk_update": None}),
         "starboard": _policy(1800, 300, {MEMORY, REDIS}, {"starboard_update": None}),
         "levels_leaderboard": _policy(
-            120, 30, {MEMORY, REDIS}, {"xp_update": None, "levels_config_update": None}, database_fallback=True
+            120,
+            30,
+            {MEMORY, REDIS},
+            {"xp_update": None, "levels_config_update": None},
+            database_fallback=True,
         ),
     }
 )
@@ -166,7 +172,10 @@ class CacheConfig:
 
     @classmethod
     def from_settings(
-        cls, settings: DatabaseSettings, overrides: Mapping[str, Mapping[str, Any]] | None = None, **options: Any
+        cls,
+        settings: DatabaseSettings,
+        overrides: Mapping[str, Mapping[str, Any]] | None = None,
+        **options: Any,
     ) -> CacheConfig:
         """Build the config from ``settings.cache_enabled`` plus per-type ``overrides`` and ``options``."""
         return cls(enabled=settings.cache_enabled, **options).with_overrides(overrides or {})

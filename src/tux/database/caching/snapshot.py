@@ -95,13 +95,19 @@ def approximate_size(value: object, depth: int = 0) -> int:
     if depth > _MAX_DEPTH or type(value) in _SCALARS:
         return size
     if isinstance(value, dict):
-        return size + sum(approximate_size(k, depth + 1) + approximate_size(v, depth + 1) for k, v in value.items())
+        return size + sum(
+            approximate_size(k, depth + 1) + approximate_size(v, depth + 1) for k, v in value.items()
+        )
     if isinstance(value, list | tuple | set | frozenset):
         return size + sum(approximate_size(item, depth + 1) for item in value)
     if isinstance(value, msgspec.Struct):
-        return size + sum(approximate_size(getattr(value, name), depth + 1) for name in type(value).__struct_fields__)
+        return size + sum(
+            approximate_size(getattr(value, name), depth + 1) for name in type(value).__struct_fields__
+        )
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return size + sum(approximate_size(getattr(value, f.name), depth + 1) for f in dataclasses.fields(value))
+        return size + sum(
+            approximate_size(getattr(value, f.name), depth + 1) for f in dataclasses.fields(value)
+        )
     return size
 
 

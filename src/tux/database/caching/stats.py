@@ -132,7 +132,9 @@ class CacheStats:
         """Count one failed operation of ``level``."""
         self.level_errors[level] += 1
 
-    def snapshot(self, *, enabled: bool, memory: MemoryFigures, redis_available: bool, bus_connected: bool) -> CacheStatsSnapshot:
+    def snapshot(
+        self, *, enabled: bool, memory: MemoryFigures, redis_available: bool, bus_connected: bool
+    ) -> CacheStatsSnapshot:
         """Return every counter at once."""
         per_type = {kind: stats.snapshot() for kind, stats in sorted(self.regions.items())}
         hits = {level.value: sum(t.hits[level.value] for t in per_type.values()) for level in CacheLevel}

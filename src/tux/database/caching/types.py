@@ -33,3 +33,13 @@ NOT_FOUND: Final = _NotFound.NOT_FOUND
 
 NotFound = Literal[_NotFound.NOT_FOUND]
 """The type of :data:`NOT_FOUND`, for annotations."""
+
+
+class StoreResult(enum.Enum):
+    """Outcome of a conditional fill of a shared level."""
+
+    STORED = "stored"
+    REFUSED = "refused"
+    """An invalidation happened since the fill began: the value may be stale and was not stored."""
+    SKIPPED = "skipped"
+    """The level was unavailable or failed; nothing is known about the key."""

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import DDL, Index, LargeBinary, String, event
+from sqlalchemy import Connection, Index, LargeBinary, String, Table, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tux.database.models._columns import length_between
 from tux.database.models.base import Base
-
-SET_UNLOGGED = DDL("ALTER TABLE cache_entry SET UNLOGGED").execute_if(dialect="postgresql")
-"""Cached data may be lost on a crash, so PostgreSQL skips the WAL for it (faster writes)."""
 
 
 class CacheEntry(Base):
@@ -33,4 +31,10 @@ class CacheEntry(Base):
     expires_at: Mapped[datetime]
 
 
-event.listen(CacheEntry.__table__, "after_create", SET_UNLOGGED)
+def _set_unlogged(table: Table, connection: Connection, **_: Any) -> None:
+    """Cached data may be lost on a crash, so PostgreSQL skips the WAL for it (faster writes)."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"ALTER TABLE {table.name} SET UNLOGGED")
+
+
+event.listen(CacheEntry.__table__, "after_create", _set_unlogged)

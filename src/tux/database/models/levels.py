@@ -19,7 +19,7 @@ class Levels(Base):
     The key is ``(guild_id, member_id)`` (guild first, for the guild's cascading delete).
     ``ix_levels_leaderboard`` on ``(guild_id, xp)``, partial on non-blacklisted members, answers the
     leaderboard (``ORDER BY xp DESC``, scanned backwards); filter with ``Levels.blacklisted == False``
-    (or ``~Levels.blacklisted``) so both backends match the predicate.
+    (or ``~Levels.blacklisted``; not ``.is_(False)``) so both backends match the predicate.
     """
 
     __tablename__ = "levels"

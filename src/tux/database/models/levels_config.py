@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tux.database.models._columns import non_negative, positive
 from tux.database.models.base import Base, DiscordId
 
+
 def _guild_key() -> Mapped[int]:
     """Key column shared by every table here: each is owned by a guild and goes away with it."""
     return mapped_column(

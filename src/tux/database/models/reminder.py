@@ -17,8 +17,9 @@ class Reminder(Base):
     """A pending or delivered reminder.
 
     ``ix_reminder_pending`` is partial on unsent reminders so the delivery loop's "due and unsent" scan
-    stays small; filter with ``Reminder.reminder_sent == False`` (or ``~Reminder.reminder_sent``) so both
-    backends match the predicate. ``ix_reminder_guild_id`` keeps the guild's cascading delete indexed.
+    stays small; filter with ``Reminder.reminder_sent == False`` (or ``~Reminder.reminder_sent``; not
+    ``.is_(False)``) so both backends match the predicate. ``ix_reminder_guild_id`` keeps the guild's
+    cascading delete indexed.
     """
 
     __tablename__ = "reminder"

@@ -75,7 +75,7 @@ class SQLAlchemyRepository(IRepository[ModelT]):
 
     async def find_by_id(self, id: Identity) -> ModelT | None:  # noqa: A002 - the plan's interface name
         """Return the row with primary key ``id``, or ``None``."""
-        statement = select(self.model).where(*self._pk_where(id))
+        statement = select(self.model).where(*self._pk_where(id)).execution_options(populate_existing=True)
         async with self._sessions.reading() as session:
             result = await session.execute(statement)
             return result.scalar_one_or_none()
@@ -91,7 +91,7 @@ class SQLAlchemyRepository(IRepository[ModelT]):
         """Return rows matching ``filters`` (see :mod:`~tux.database.repositories.filters`)."""
         check_window(limit, offset)
         statement = self._select(filters).order_by(*build_order_by(self.model, order_by))
-        statement = statement.limit(limit).offset(offset)
+        statement = statement.limit(limit).offset(offset).execution_options(populate_existing=True)
         async with self._sessions.reading() as session:
             return list((await session.scalars(statement)).all())
 
@@ -102,7 +102,7 @@ class SQLAlchemyRepository(IRepository[ModelT]):
 
     async def exists(self, **filters: object) -> bool:
         """Return whether any row matches ``filters``, without fetching rows."""
-        statement = select(exists().where(*build_where(self.model, filters)))
+        statement = select(exists().select_from(self.model).where(*build_where(self.model, filters)))
         async with self._sessions.reading() as session:
             return bool(await session.scalar(statement))
 
@@ -131,7 +131,7 @@ class SQLAlchemyRepository(IRepository[ModelT]):
             .where(*where)
             .values(values)
             .returning(self.model)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False, populate_existing=True)
         )
         async with self._sessions.writing() as session:
             return (await session.scalars(statement)).one_or_none()

@@ -5,10 +5,10 @@ so the bookkeeping on that path is kept to a few attribute updates: counters and
 operation, and the duration appended to a bounded window. Percentiles are computed only when someone
 asks (:meth:`TransactionMonitor.stats`), never per transaction.
 
-Sentry is an optional extra. It is never imported here: a client can only have been initialised by code
-that imported ``sentry_sdk`` already, so the tracker looks the module up in :data:`sys.modules` (one
-dictionary lookup) and only asks it for a span when it is there, its client is active and a sampled span
-or transaction is running to hang the ``db.transaction`` span under.
+Sentry is an optional extra, and this module never causes its import: a client can only have been
+initialised by code that imported ``sentry_sdk`` already, so the tracker looks the module up in
+:data:`sys.modules` (one dictionary lookup) and only asks it for a span when it is there, a sampled span
+or transaction is running to hang the ``db.transaction`` span under, and its client is active.
 """
 
 from __future__ import annotations

@@ -1,0 +1,260 @@
+"""The DATABASE level: the ``cache_entry`` table, for expensive values when no Redis is configured.
+
+It follows the Redis level's scheme (see :mod:`tux.database.caching.redis_level`) with rows instead of
+keys: ``c1:e:fp:KEY`` entries carry the stamps of ``c1:g:KEY`` (the key's guard) and ``c1:t:TAG`` (its
+groups), and a read returns an entry only when its stamps equal the current ones, all in one ``SELECT``.
+Here an invalidation *rotates* stamps (writes new random ones) instead of deleting them, so a fill may
+begin with a plain read: a stamp that was missing when the fill began and is present when it stores
+means an invalidation happened in between, and the fill is refused. Rotated stamps expire after the
+longest TTL plus a margin, longer than any fill may take (older fills are refused by their ticket).
+
+The level never joins the caller's unit of work: it runs its own short transactions on the engine.
+While the calling task has a unit of work open it does not write (on SQLite a write would wait for the
+write lock that very unit of work holds), except invalidations, which cannot be skipped and are run by
+a background task instead, which takes the lock once the unit of work has ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+from loguru import logger
+from sqlalchemy import Table, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tux.database.caching.config import CacheConfig
+from tux.database.caching.keys import CacheKey, Targets
+from tux.database.caching.serialization import SCHEMA_VERSION, new_stamp, unframe
+from tux.database.caching.stats import CacheStats
+from tux.database.caching.types import MISS, CacheLevel, Miss, NotFound, StoreResult
+from tux.database.core.engine import READ_ONLY_OPTION
+from tux.database.core.session import SessionProvider
+from tux.database.exceptions import DatabaseError, TransactionError
+
+FAILURES: tuple[type[BaseException], ...] = (SQLAlchemyError, DatabaseError, OSError, TimeoutError)
+Spawn = Callable[[Coroutine[Any, Any, object]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseFill:
+    """The guard and group stamps a fill began under (``None``: the row did not exist)."""
+
+    stamps: tuple[bytes | None, ...]
+
+    @property
+    def leased(self) -> bool:
+        """Always ``True``: the table has no leases (processes without Redis share no load)."""
+        return True
+
+
+class DatabaseLevel:
+    """Stamped access to the ``cache_entry`` table through the engine.
+
+    Parameters
+    ----------
+    engine
+        The database's engine; the level opens its own connections.
+    sessions
+        Tells whether the calling task has a unit of work open.
+    config
+        Stamp lifetimes and the purge interval.
+    stats
+        Where failures are counted.
+    spawn
+        Runs a coroutine as a background task (for invalidations inside a unit of work).
+    """
+
+    level = CacheLevel.DATABASE
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        sessions: SessionProvider | None,
+        *,
+        config: CacheConfig,
+        stats: CacheStats,
+        spawn: Spawn,
+    ) -> None:
+        from tux.database.models.cache_entry import CacheEntry  # noqa: PLC0415 - models import late
+
+        table = CacheEntry.__table__
+        assert isinstance(table, Table)  # noqa: S101 - narrows the declarative table for mypy
+        self._table = table
+        self._engine = engine
+        self._read_engine = engine.execution_options(**{READ_ONLY_OPTION: True})
+        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._sessions = sessions
+        self._config = config
+        self._stats = stats
+        self._spawn = spawn
+        self._prefix = f"c{SCHEMA_VERSION}:"
+        self._next_purge = datetime.now(UTC)
+        self._stamp_ttl = timedelta(seconds=max(config.tag_ttl, config.fill_max_age + config.guard_margin))
+
+    async def read(self, key: CacheKey[Any]) -> object | NotFound | Miss:
+        """Return the value of ``key`` if the table holds a current entry for it, else ``MISS``."""
+        entry_key, stamp_keys = self._entry_key(key), self._stamp_keys(key)
+        try:
+            async with self._read_engine.connect() as connection:
+                rows = await self._live(connection, [entry_key, *stamp_keys])
+        except FAILURES as error:
+            self._failed("read", error)
+            return MISS
+        entry, stamps = rows.get(entry_key), [rows.get(name) for name in stamp_keys]
+        if entry is None or None in stamps:
+            return MISS
+        body = unframe(entry, b"".join(s for s in stamps if s is not None))
+        if body is None:
+            return MISS
+        try:
+            return key.region.codec.decode(body)
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as error:
+            self._failed(f"decode of {key.name}", error)
+            return MISS
+
+    async def begin(self, key: CacheKey[Any], *, lease: bool = False) -> DatabaseFill | None:
+        """Read the stamps a fill of ``key`` begins under; ``None`` inside a unit of work or on failure."""
+        if self._in_unit_of_work():
+            return None
+        stamp_keys = self._stamp_keys(key)
+        try:
+            async with self._read_engine.connect() as connection:
+                rows = await self._live(connection, stamp_keys)
+        except FAILURES as error:
+            self._failed("begin fill", error)
+            return None
+        return DatabaseFill(tuple(rows.get(name) for name in stamp_keys))
+
+    async def store(self, key: CacheKey[Any], fill: DatabaseFill, body: bytes, ttl: float) -> StoreResult:
+        """Store ``body`` if the stamps are still those of ``fill`` (missing ones are created now)."""
+        if self._in_unit_of_work():
+            return StoreResult.SKIPPED
+        stamp_keys = self._stamp_keys(key)
+        try:
+            async with self._engine.begin() as connection:
+                rows = await self._live(connection, stamp_keys)
+                if tuple(rows.get(name) for name in stamp_keys) != fill.stamps:
+                    return StoreResult.REFUSED
+                stamps = await self._create_missing(connection, stamp_keys, fill.stamps)
+                await self._write_entry(connection, key, stamps + body, ttl)
+                await self._purge_if_due(connection)
+        except FAILURES as error:
+            self._failed("store", error)
+            return StoreResult.SKIPPED
+        return StoreResult.STORED
+
+    async def release(self, key: CacheKey[Any], fill: DatabaseFill) -> None:
+        """Nothing to give up: the table has no leases."""
+
+    async def put(self, key: CacheKey[Any], body: bytes, ttl: float) -> bool:
+        """Store ``body`` unconditionally under a rotated guard (fills begun earlier are refused)."""
+        if self._in_unit_of_work():
+            return False
+        guard, *tag_keys = self._stamp_keys(key)
+        try:
+            async with self._engine.begin() as connection:
+                rows = await self._live(connection, tag_keys)
+                guard_stamp = new_stamp()
+                await self._write_stamps(connection, {guard: guard_stamp})
+                current = tuple(rows.get(name) for name in tag_keys)
+                tags = await self._create_missing(connection, tag_keys, current)
+                await self._write_entry(connection, key, guard_stamp + tags + body, ttl)
+        except FAILURES as error:
+            self._failed("put", error)
+            return False
+        return True
+
+    async def invalidate(self, targets: Targets, entries: Sequence[tuple[str, str]]) -> bool:
+        """Rotate the guards and group stamps of ``targets`` and delete this release's entries.
+
+        Inside a unit of work this is handed to a background task and reported as done.
+        """
+        if self._in_unit_of_work():
+            self._spawn(self._invalidate(targets, entries))
+            return True
+        return await self._invalidate(targets, entries)
+
+    async def _invalidate(self, targets: Targets, entries: Sequence[tuple[str, str]]) -> bool:
+        rotated = {self._prefix + f"t:{tag}": new_stamp() for tag in targets.tags}
+        rotated |= {self._prefix + f"g:{name}": new_stamp() for name in targets.names}
+        doomed = [f"{self._prefix}e:{fp}:{name}" for name, fp in entries]
+        try:
+            async with self._engine.begin() as connection:
+                if rotated:
+                    await self._write_stamps(connection, rotated)
+                if doomed:
+                    await connection.execute(delete(self._table).where(self._table.c.key.in_(doomed)))
+        except FAILURES as error:
+            self._failed("invalidate", error)
+            return False
+        return True
+
+    def _entry_key(self, key: CacheKey[Any]) -> str:
+        return f"{self._prefix}e:{key.region.fingerprint}:{key.name}"
+
+    def _stamp_keys(self, key: CacheKey[Any]) -> list[str]:
+        return [f"{self._prefix}g:{key.name}", *(f"{self._prefix}t:{tag}" for tag in key.tags)]
+
+    async def _live(self, connection: AsyncConnection, keys: Sequence[str]) -> dict[str, bytes]:
+        table = self._table
+        query = select(table.c.key, table.c.value).where(
+            table.c.key.in_(keys), table.c.expires_at > datetime.now(UTC)
+        )
+        return {row.key: bytes(row.value) for row in await connection.execute(query)}
+
+    async def _create_missing(
+        self, connection: AsyncConnection, keys: Sequence[str], current: tuple[bytes | None, ...]
+    ) -> bytes:
+        created = {name: new_stamp() for name, stamp in zip(keys, current, strict=True) if stamp is None}
+        if created:
+            await self._write_stamps(connection, created)
+        return b"".join(
+            stamp if stamp is not None else created[name] for name, stamp in zip(keys, current, strict=True)
+        )
+
+    async def _write_stamps(self, connection: AsyncConnection, stamps: dict[str, bytes]) -> None:
+        expires = datetime.now(UTC) + self._stamp_ttl
+        await self._upsert(
+            connection, [{"key": k, "value": v, "expires_at": expires} for k, v in stamps.items()]
+        )
+
+    async def _write_entry(
+        self, connection: AsyncConnection, key: CacheKey[Any], value: bytes, ttl: float
+    ) -> None:
+        expires = datetime.now(UTC) + timedelta(seconds=ttl)
+        await self._upsert(connection, [{"key": self._entry_key(key), "value": value, "expires_at": expires}])
+
+    async def _upsert(self, connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+        insert = self._insert(self._table).values(rows)
+        excluded = insert.excluded
+        await connection.execute(
+            insert.on_conflict_do_update(
+                index_elements=[self._table.c.key],
+                set_={"value": excluded.value, "expires_at": excluded.expires_at},
+            )
+        )
+
+    async def _purge_if_due(self, connection: AsyncConnection) -> None:
+        now = datetime.now(UTC)
+        if now < self._next_purge:
+            return
+        self._next_purge = now + timedelta(seconds=self._config.database_purge_interval)
+        await connection.execute(delete(self._table).where(self._table.c.expires_at <= now))
+
+    def _in_unit_of_work(self) -> bool:
+        if self._sessions is None:
+            return False
+        try:
+            return self._sessions.current() is not None
+        except TransactionError:
+            return True
+
+    def _failed(self, operation: str, error: BaseException) -> None:
+        self._stats.count_error(CacheLevel.DATABASE)
+        logger.warning("database cache level: {} failed: {}: {}", operation, type(error).__name__, error)

@@ -1,0 +1,111 @@
+"""Regions: one per cached type, binding its policy, codec and counters to the keys it builds.
+
+A region is what a repository holds: ``region.key(guild_id, user_id)`` builds a key cheaply (one
+string), and the key carries the region, so a lookup needs no dictionary search to find its policy,
+its levels or its counters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from hashlib import blake2b
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from tux.database.caching.config import CachePolicy
+from tux.database.caching.keys import CacheKey, check_kind, encode_part, group_tag, guild_segment
+from tux.database.caching.serialization import Codec, fingerprint
+from tux.database.caching.stats import RegionStats
+from tux.database.caching.types import CacheLevel, Miss
+
+if TYPE_CHECKING:
+    from tux.database.caching.manager import CacheManager
+
+V = TypeVar("V")
+MAX_NAME_LENGTH = 400
+"""Longer key names have their parts replaced by one hash (the table's key column holds 512)."""
+
+
+class CacheRegion(Generic[V]):
+    """The cache of one type of value.
+
+    Parameters
+    ----------
+    manager
+        The cache manager that owns the levels.
+    kind
+        Type name, the first segment of every key.
+    policy
+        TTLs, levels and invalidation rules of the type.
+    value_type
+        Type of the values (used to decode them from shared levels, so a read returns the same type).
+    levels
+        The levels this region uses, fastest first (policy levels that are configured and enabled).
+    """
+
+    __slots__ = (
+        "_head",
+        "_manager",
+        "codec",
+        "fingerprint",
+        "kind",
+        "levels",
+        "memory",
+        "policy",
+        "stats",
+        "value_type",
+    )
+
+    def __init__(
+        self,
+        manager: CacheManager,
+        kind: str,
+        policy: CachePolicy,
+        value_type: Any,
+        levels: tuple[CacheLevel, ...],
+        stats: RegionStats,
+    ) -> None:
+        self._manager = manager
+        self._head = check_kind(kind) + ":"
+        self.kind = kind
+        self.policy = policy
+        self.value_type = value_type
+        self.levels = levels
+        self.memory = CacheLevel.MEMORY in levels
+        self.stats = stats
+        shared = any(level is not CacheLevel.MEMORY for level in levels)
+        self.fingerprint = fingerprint(value_type) if shared else "local"
+        self.codec: Codec[V] = Codec(value_type if shared else Any)
+
+    def key(self, guild_id: int | None, *parts: str | int) -> CacheKey[V]:
+        """Return the key of the value of this type for ``guild_id`` identified by ``parts``."""
+        name = self._head + guild_segment(guild_id)
+        if parts:
+            name = f"{name}:{':'.join([encode_part(part) for part in parts])}"
+            if len(name) > MAX_NAME_LENGTH:
+                tail = blake2b(name.encode(), digest_size=16).hexdigest()
+                name = f"{self._head}{guild_segment(guild_id)}:#{tail}"
+        return CacheKey(self, guild_id, name)
+
+    def group(self, guild_id: int | None) -> str:
+        """Return the tag of every key of this type in ``guild_id``."""
+        return group_tag(self.kind, guild_id)
+
+    async def get(self, key: CacheKey[V]) -> V | None | Miss:
+        """See :meth:`CacheManager.get`."""
+        return await self._manager.get(key)
+
+    async def get_or_load(self, key: CacheKey[V], loader: Callable[[], Awaitable[V | None]]) -> V | None:
+        """See :meth:`CacheManager.get_or_load`."""
+        return await self._manager.get_or_load(key, loader)
+
+    async def set(self, key: CacheKey[V], value: V | None, ttl: float | None = None) -> None:
+        """See :meth:`CacheManager.set`."""
+        await self._manager.set(key, value, ttl)
+
+    async def invalidate(self, key: CacheKey[V]) -> None:
+        """Invalidate one key of this region."""
+        await self._manager.invalidate(key)
+
+    async def invalidate_guild(self, guild_id: int | None) -> None:
+        """Invalidate every key of this type in ``guild_id`` (one atomic step)."""
+        await self._manager.invalidate(f"{self.group(guild_id)}:*")
