@@ -14,6 +14,9 @@ from tux.database.core.client import DatabaseClient
 from tux.database.exceptions import ValidationError
 from tux.database.models import Base
 
+Call = Callable[[], Awaitable[object]]
+"""A deferred repository call, as :func:`assert_rejected_before_sql` takes them."""
+
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 """A fixed aware instant, so ordering tests do not depend on the wall clock."""
 
@@ -58,7 +61,7 @@ async def row_counts(client: DatabaseClient) -> dict[str, int]:
 
 async def assert_rejected_before_sql(
     engine: AsyncEngine,
-    calls: Mapping[str, Callable[[], Awaitable[object]]],
+    calls: Mapping[str, Call],
     expected: type[Exception] = ValidationError,
 ) -> None:
     """Assert every call raises ``expected`` without sending a single statement to the database."""

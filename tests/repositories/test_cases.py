@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import pytest
 
-from tests.repositories import NOW, assert_rejected_before_sql, at, captured_sql, queries
+from tests.repositories import NOW, Call, assert_rejected_before_sql, at, captured_sql, queries
 from tux.database.core.client import DatabaseClient
 from tux.database.models import Case, CaseStatus, CaseType
 from tux.database.repositories.cases import CaseRepository
@@ -134,12 +134,10 @@ async def test_find_by_user_and_type_newest_first(
 
 async def test_case_types_are_validated_before_sql(client: DatabaseClient, cases: CaseRepository) -> None:
     bad_values: list[Any] = ["BAN", ["NOT_A_TYPE"], [None], 7, {"BAN": 1}]
-    calls = {}
+    calls: dict[str, Call] = {}
     for bad in bad_values:
-        calls[f"find_by_user_and_type {bad!r}"] = lambda bad=bad: cases.find_by_user_and_type(
-            GUILD, USER, bad
-        )
-        calls[f"latest_of_types {bad!r}"] = lambda bad=bad: cases.latest_of_types(GUILD, USER, bad)
+        calls[f"find_by_user_and_type {bad!r}"] = partial(cases.find_by_user_and_type, GUILD, USER, bad)
+        calls[f"latest_of_types {bad!r}"] = partial(cases.latest_of_types, GUILD, USER, bad)
     await assert_rejected_before_sql(client.engine, calls)
 
 
@@ -220,10 +218,8 @@ async def test_concurrent_claims_hand_out_each_case_once(
 async def test_claim_validates_before_sql(client: DatabaseClient, cases: CaseRepository) -> None:
     bad_now: list[Any] = [datetime(2024, 1, 1), "2024-01-01", None, 1714560000]  # naive on purpose
     bad_limits: list[Any] = [0, -1, True, "10", 10_000, 1.5]
-    calls = {f"now={bad!r}": lambda bad=bad: cases.claim_expired_tempbans(bad) for bad in bad_now}
-    calls |= {
-        f"limit={bad!r}": lambda bad=bad: cases.claim_expired_tempbans(NOW, limit=bad) for bad in bad_limits
-    }
+    calls: dict[str, Call] = {f"now={bad!r}": partial(cases.claim_expired_tempbans, bad) for bad in bad_now}
+    calls |= {f"limit={bad!r}": partial(cases.claim_expired_tempbans, NOW, limit=bad) for bad in bad_limits}
     await assert_rejected_before_sql(client.engine, calls)
 
 
@@ -298,7 +294,7 @@ async def test_void_validates_before_sql(
         ("ok", naive),
         ("ok", None),
     ]
-    calls = {f"{r!r:.20} {v!r}": lambda r=r, v=v: cases.void(GUILD, 1, r, v) for r, v in bad}
+    calls: dict[str, Call] = {f"{r!r:.20} {v!r}": partial(cases.void, GUILD, 1, r, v) for r, v in bad}
     await assert_rejected_before_sql(client.engine, calls)
     stored = await cases.find_by_guild_and_number(GUILD, 1)
     assert stored is not None
@@ -307,7 +303,7 @@ async def test_void_validates_before_sql(
 
 
 async def test_scalar_arguments_validated_before_sql(client: DatabaseClient, cases: CaseRepository) -> None:
-    calls: dict[str, Callable[[], Awaitable[object]]] = {
+    calls: dict[str, Call] = {
         "next number 2**64": lambda: cases.get_next_case_number(2**64),
         "next number str": lambda: cases.get_next_case_number("111"),  # type: ignore[arg-type]
         "next number bool": lambda: cases.get_next_case_number(True),

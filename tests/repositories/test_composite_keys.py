@@ -1,4 +1,4 @@
-"""Composite keys: ``levels`` and ``afk`` are addressed as ``(member_id, guild_id)`` by every generic method."""
+"""Composite keys: every generic method addresses ``levels`` and ``afk`` as ``(member_id, guild_id)``."""
 
 from __future__ import annotations
 

@@ -6,10 +6,11 @@ import asyncio
 
 import pytest
 
-from tests.repositories import assert_rejected_before_sql, captured_sql, queries, row_counts
+from tests.repositories import Call, assert_rejected_before_sql, captured_sql, queries, row_counts
 from tux.database.core.client import DatabaseClient
 from tux.database.exceptions import CheckViolationError
 from tux.database.models import Guild
+from tux.database.repositories.cases import CaseRepository
 from tux.database.repositories.guild import GuildRepository, page_size
 from tux.database.transactions.patterns import TransactionManager
 
@@ -65,7 +66,7 @@ async def test_concurrent_ensure_of_one_guild(guilds: GuildRepository) -> None:
 
 
 async def test_ensure_validates_before_sql(client: DatabaseClient, guilds: GuildRepository) -> None:
-    calls = {
+    calls: dict[str, Call] = {
         "2**64": lambda: guilds.ensure(2**64),
         "-2**63-1": lambda: guilds.ensure(-(2**63) - 1),
         "str": lambda: guilds.ensure("1"),  # type: ignore[arg-type]
@@ -95,3 +96,13 @@ def test_page_size_bounds() -> None:
     for bad in (0, 1001, -5, True, 2.0, "5", None):
         with pytest.raises(ValueError, match="between 1 and 1000"):
             page_size(bad)
+
+
+async def test_ensure_in_a_transaction_sees_the_current_counter(
+    guilds: GuildRepository, client: DatabaseClient, transactions: TransactionManager
+) -> None:
+    cases = CaseRepository(client.sessions)
+    async with transactions.transaction():
+        assert (await guilds.ensure(GUILD)).case_count == 0
+        assert await cases.get_next_case_number(GUILD) == 1
+        assert (await guilds.ensure(GUILD)).case_count == 1

@@ -9,7 +9,7 @@ import pytest
 
 from tux.database.core.client import DatabaseClient
 from tux.database.exceptions import CheckViolationError, ValidationError
-from tux.database.models import Guild, Levels
+from tux.database.models import Guild
 from tux.database.repositories.base import SQLAlchemyRepository
 from tux.database.repositories.levels import LevelsRepository
 from tux.database.transactions.patterns import TransactionManager
@@ -77,10 +77,19 @@ async def test_add_xp_with_non_positive_id_is_a_check_violation_and_writes_nothi
 async def test_add_xp_rolls_back_with_the_transaction(
     levels: LevelsRepository, transactions: TransactionManager
 ) -> None:
-    with pytest.raises(RuntimeError):
+    class AbortError(Exception):
+        pass
+
+    totals: list[float] = []
+
+    async def add_then_abort() -> None:
         async with transactions.transaction():
-            assert await levels.add_xp(guild_id=GUILD, member_id=MEMBER, amount=5) == 5.0
-            raise RuntimeError("abort")
+            totals.append(await levels.add_xp(guild_id=GUILD, member_id=MEMBER, amount=5))
+            raise AbortError
+
+    with pytest.raises(AbortError):
+        await add_then_abort()
+    assert totals == [5.0]
     assert await levels.find_by_id((MEMBER, GUILD)) is None
 
 

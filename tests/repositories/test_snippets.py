@@ -185,7 +185,9 @@ async def test_bad_input_is_rejected_before_anything_is_written(snippets: Snippe
     with pytest.raises(ValidationError):
         await make(snippets, "n" * 101)
     with pytest.raises(UnknownFieldError):
-        await snippets.create({"snippet_name": "x", "guild_id": GUILD, "snippet_user_id": AUTHOR, "colour": 1})
+        await snippets.create(
+            {"snippet_name": "x", "guild_id": GUILD, "snippet_user_id": AUTHOR, "colour": 1}
+        )
     with pytest.raises(ValidationError):
         await snippets.update(1, {"uses": "many"})
     for bad_name in ("with\x00nul", "n" * 101, 5):

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from tux.database.core.client import DatabaseClient
 from tux.database.exceptions import ConflictError, NotFoundError, ValidationError
@@ -136,7 +136,8 @@ PRIOR_KWARGS: dict[str, dict[str, Any]] = {
 
 async def run(moderation: ModerationService, method: str, **kwargs: Any) -> Case:
     result = await getattr(moderation, method)(GUILD, USER, f"{method} reason", MOD, **kwargs)
-    return result[0] if isinstance(result, tuple) else result
+    case: Case = result[0] if isinstance(result, tuple) else result
+    return case
 
 
 @pytest.mark.parametrize("action", ACTIONS, ids=[a.method for a in ACTIONS])
@@ -240,7 +241,7 @@ BAD_CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
     ("ban_user", (GUILD, USER, "spam", True), {}),
     ("ban_user", (GUILD, 2**63, "spam", MOD), {}),
     ("tempban_user", (GUILD, USER, "spam", MOD), {"expires_at": datetime.now(UTC) - timedelta(seconds=1)}),
-    ("tempban_user", (GUILD, USER, "spam", MOD), {"expires_at": datetime(2999, 1, 1)}),  # noqa: DTZ001
+    ("tempban_user", (GUILD, USER, "spam", MOD), {"expires_at": datetime(2999, 1, 1)}),
     ("timeout_user", (GUILD, USER, "spam", MOD), {"expires_at": None}),
     ("jail_user", (GUILD, USER, "spam", MOD), {"role_ids": [0]}),
     ("jail_user", (GUILD, USER, "spam", MOD), {"role_ids": "123"}),
@@ -249,20 +250,19 @@ BAD_CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
     ("void_case", (GUILD, 1, "", MOD), {}),
     ("process_expired_tempbans", (), {"limit": 0}),
     ("process_expired_tempbans", (), {"limit": 1001}),
-    ("process_expired_tempbans", (), {"now": datetime(2020, 1, 1)}),  # noqa: DTZ001
+    ("process_expired_tempbans", (), {"now": datetime(2020, 1, 1)}),
     ("is_jailed", (GUILD, 0), {}),
 ]
 
 
-@pytest.mark.parametrize(("method", "args", "kwargs"), BAD_CALLS)
+@pytest.mark.parametrize("call", BAD_CALLS)
 async def test_bad_input_is_rejected_before_any_sql(
-    method: str,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
+    call: tuple[str, tuple[Any, ...], dict[str, Any]],
     client: DatabaseClient,
     moderation: ModerationService,
     transactions: TransactionManager,
 ) -> None:
+    method, args, kwargs = call
     with captured_sql(client) as seen, pytest.raises(ValidationError):
         await getattr(moderation, method)(*args, **kwargs)
     assert seen == []
@@ -272,7 +272,7 @@ async def test_bad_input_is_rejected_before_any_sql(
 # A failure after the case insert rolls back everything.
 
 
-class InjectedFailure(RuntimeError):
+class InjectedError(RuntimeError):
     pass
 
 
@@ -286,7 +286,7 @@ class FailingMemberStatus(MemberStatusRepository):
 
     async def set_status(self, guild_id: int, member_id: int, data: Any) -> Any:
         self.cases_seen.append(await self._cases.count(guild_id=guild_id))
-        raise InjectedFailure
+        raise InjectedError
 
 
 class FailingAuditLog(AuditLogRepository):
@@ -300,7 +300,7 @@ class FailingAuditLog(AuditLogRepository):
     async def append(self, guild_id: int, actor_id: int, action: str, **kwargs: Any) -> Any:
         status = await self._status.get_status(guild_id, kwargs["target_id"])
         self.banned_seen.append(status is not None and status.is_banned)
-        raise InjectedFailure
+        raise InjectedError
 
 
 @pytest.mark.parametrize("failing", ["member_status", "audit_log"])
@@ -315,7 +315,7 @@ async def test_failure_after_case_insert_rolls_back_everything(
     audit_log = FailingAuditLog(repos) if failing == "audit_log" else None
     broken = make_service(transactions, repos, member_status=member_status, audit_log=audit_log)
 
-    with pytest.raises(InjectedFailure):
+    with pytest.raises(InjectedError):
         await broken.ban_user(GUILD, USER, "never recorded", MOD)
 
     existing = 1 if guild_exists else 0
@@ -334,11 +334,17 @@ async def test_failure_after_case_insert_rolls_back_everything(
 async def test_action_inside_an_outer_transaction_rolls_back_with_it(
     moderation: ModerationService, transactions: TransactionManager, repos: Repos
 ) -> None:
-    with pytest.raises(InjectedFailure):
+    seen_inside: list[bool] = []
+
+    async def ban_then_fail() -> None:
         async with transactions.transaction():
             await moderation.ban_user(GUILD, USER, "spam", MOD)
-            assert await moderation.is_banned(GUILD, USER)
-            raise InjectedFailure
+            seen_inside.append(await moderation.is_banned(GUILD, USER))
+            raise InjectedError
+
+    with pytest.raises(InjectedError):
+        await ban_then_fail()
+    assert seen_inside == [True]
     assert await repos.guilds.find_by_id(GUILD) is None
     assert not await moderation.is_banned(GUILD, USER)
 
@@ -420,6 +426,55 @@ async def test_concurrent_voids_of_one_case_let_exactly_one_win(
     assert await repos.audit_log.count(guild_id=GUILD, action="case.void") == 1
 
 
+class PausingAuditLog(AuditLogRepository):
+    """The real repository, except that ``append`` waits for a go signal (the action's locks held)."""
+
+    def __init__(self, repos: Repos) -> None:
+        super().__init__(repos.cases.sessions)
+        self.reached = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def append(self, guild_id: int, actor_id: int, action: str, **kwargs: Any) -> Any:
+        self.reached.set()
+        await self.release.wait()
+        return await super().append(guild_id, actor_id, action, **kwargs)
+
+
+async def wait_until_a_backend_waits_for_a_lock(client: DatabaseClient) -> None:
+    """Poll pg_stat_activity until some session of this database is blocked on a lock."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    async with asyncio.timeout(30):
+        while True:
+            async with client.engine.connect() as connection:
+                if await connection.scalar(query):
+                    return
+            await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_void_racing_a_new_action_keeps_the_newest_cases_status(
+    client: DatabaseClient, transactions: TransactionManager, repos: Repos, moderation: ModerationService
+) -> None:
+    await moderation.ban_user(GUILD, USER, "first", MOD)  # 1
+    await moderation.ban_user(GUILD, USER, "second", MOD)  # 2
+    paused = PausingAuditLog(repos)
+    unban = asyncio.create_task(
+        make_service(transactions, repos, audit_log=paused).unban_user(GUILD, USER, "appeal", MOD)  # 3
+    )
+    await paused.reached.wait()  # case 3 inserted and is_banned=False written, not committed
+
+    void = asyncio.create_task(moderation.void_case(GUILD, 2, "discord ban failed", MOD))
+    await wait_until_a_backend_waits_for_a_lock(client)  # the void waits for the unban's locks
+    paused.release.set()
+    await asyncio.gather(unban, void)
+
+    # Computed before the unban committed, the void would have restored case 1's ban.
+    assert not await moderation.is_banned(GUILD, USER)
+
+
 # Tempban expiry.
 
 
@@ -439,7 +494,7 @@ async def test_expired_tempbans_are_lifted_once(moderation: ModerationService, r
         assert not await moderation.is_banned(GUILD, USER + i)
     assert await moderation.is_banned(GUILD, USER + 9)
     entries = await repos.audit_log.find_all(action="case.tempban_expired")
-    assert sorted(e.case_id for e in entries) == sorted(c.id for c in lifted)
+    assert sorted(e.case_id or 0 for e in entries) == sorted(c.id for c in lifted)
     assert all(e.details["lifted"] for e in entries)
 
 

@@ -39,6 +39,7 @@ class BusMessage(msgspec.Struct, array_like=True, frozen=True):
     tags: tuple[str, ...]
 
 
+_LOST: tuple[type[BaseException], ...] = (*FAILURES, ConnectionLostError)
 _DECODER = msgspec.msgpack.Decoder(BusMessage)
 _ENCODER = msgspec.msgpack.Encoder()
 
@@ -112,7 +113,7 @@ class InvalidationBus:
             started = time.monotonic()
             try:
                 await self._listen()
-            except (*FAILURES, ConnectionLostError) as error:
+            except _LOST as error:
                 self._lost(f"{type(error).__name__}: {error}")
             if time.monotonic() - started > self._config.probe_max_interval:
                 delay = self._config.probe_interval
@@ -176,6 +177,6 @@ def _is(message: dict[str, Any] | None, kind: str) -> bool:
 
 async def _close_quietly(pubsub: PubSub) -> None:
     try:
-        await pubsub.aclose()
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
     except FAILURES as error:
         logger.debug("closing the bus subscription failed: {}", error)

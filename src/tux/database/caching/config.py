@@ -67,7 +67,7 @@ class CachePolicy:
     def entry_ttl(self, *, found: bool) -> float:
         """Return the lifetime of one new entry: the TTL (or negative TTL) minus a random jitter."""
         ttl = self.ttl if found else self.negative_ttl
-        return ttl * (1.0 - self.jitter * random.random())  # noqa: S311 - spreading expiries, not security
+        return ttl * (1.0 - self.jitter * random.random())  # spreads expiries; not security
 
     def effective_levels(self, *, redis: bool, database: bool) -> tuple[CacheLevel, ...]:
         """Return the levels to use, fastest first, given which backends are configured."""
@@ -123,7 +123,7 @@ class CacheConfig:
     """
 
     enabled: bool = True
-    policies: Mapping[str, CachePolicy] = DEFAULT_POLICIES
+    policies: Mapping[str, CachePolicy] = field(default_factory=lambda: DEFAULT_POLICIES)
     default_policy: CachePolicy = DEFAULT_POLICY
     memory_max_entries: int = 50_000
     memory_max_bytes: int = 64 * 1024 * 1024

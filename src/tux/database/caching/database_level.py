@@ -84,7 +84,7 @@ class DatabaseLevel:
         from tux.database.models.cache_entry import CacheEntry  # noqa: PLC0415 - models import late
 
         table = CacheEntry.__table__
-        assert isinstance(table, Table)  # noqa: S101 - narrows the declarative table for mypy
+        assert isinstance(table, Table)  # narrows the declarative table for mypy
         self._table = table
         self._engine = engine
         self._read_engine = engine.execution_options(**{READ_ONLY_OPTION: True})

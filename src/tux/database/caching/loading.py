@@ -186,8 +186,11 @@ class Flights:
         self._running: dict[str, asyncio.Future[tuple[Frozen, CacheLevel | None] | None]] = {}
 
     async def run(self, key: CacheKey[Any], lead: Callable[[], Awaitable[Outcome]]) -> Any:
-        """Run ``lead`` for ``key`` unless one is running; then share its outcome (each caller gets its
-        own copy of a mutable value). If the leader is cancelled, a waiting caller takes over."""
+        """Run ``lead`` for ``key`` unless one is running, else share the running one's outcome.
+
+        Each caller gets its own copy of a mutable value. If the leader is cancelled, a waiting caller
+        takes over.
+        """
         name = key.name
         while (flight := self._running.get(name)) is not None:
             outcome = await asyncio.shield(flight)

@@ -39,8 +39,8 @@ from tux.database.caching.bus import InvalidationBus
 from tux.database.caching.config import CacheConfig
 from tux.database.caching.database_level import DatabaseLevel
 from tux.database.caching.keys import (
-    NO_GUILD,
     EPOCH_TAG,
+    NO_GUILD,
     CacheKey,
     Targets,
     check_kind,
@@ -157,8 +157,11 @@ class CacheManager:
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
-    async def start(self, *, timeout: float = 2.0) -> None:
-        """Start the bus and the epoch bump; wait up to ``timeout`` s for both (a dead Redis is no error)."""
+    async def start(self, *, ready_within: float = 2.0) -> None:
+        """Start the bus and the epoch bump; wait up to ``ready_within`` s for both.
+
+        A Redis that does not answer is no error: the cache starts without it and resumes it later.
+        """
         if self._database is not None and self.config.flush_on_start:
             await self._database.invalidate(Targets(tags=(EPOCH_TAG,)), ())
         if self._redis is None or self._bus is None:
@@ -166,10 +169,10 @@ class CacheManager:
         self._redis.start(flush=self.config.flush_on_start)
         self._bus.start()
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(ready_within):
                 await asyncio.gather(self._bus.ready.wait(), self._redis.ready.wait())
         except TimeoutError:
-            logger.warning("Redis did not answer within {} s; the cache starts without it", timeout)
+            logger.warning("Redis did not answer within {} s; the cache starts without it", ready_within)
 
     async def close(self) -> None:
         """Stop background tasks, finish pending level writes and release the Redis connections."""
@@ -198,7 +201,8 @@ class CacheManager:
             levels = self._levels_of(
                 policy.effective_levels(redis=self._redis is not None, database=self._database is not None)
             )
-            region = CacheRegion(self, kind, policy, value_type, levels, self._stats.region(kind))
+            stats = self._stats.region(kind)
+            region = CacheRegion(self, kind, policy=policy, value_type=value_type, levels=levels, stats=stats)
             self._regions[kind] = region
         elif value_type is not Any and region.value_type is not value_type:
             raise ConfigurationError(f"cache kind {kind!r} is already registered with {region.value_type!r}")
@@ -239,9 +243,12 @@ class CacheManager:
 
     async def get(
         self, key: CacheKey[V] | str, cache_levels: Iterable[CacheLevel] | None = None
-    ) -> V | None | Miss:
-        """Return the cached value of ``key`` from ``cache_levels`` (default: its policy's), ``None`` for
-        a cached "not found", or :data:`MISS`. A hit in a lower level fills the higher ones."""
+    ) -> V | Miss | None:
+        """Return the cached value of ``key`` from ``cache_levels`` (default: its policy's).
+
+        ``None`` is a cached "not found"; :data:`MISS` means no level has the key. A hit in a lower
+        level fills the higher ones.
+        """
         key = self._coerce(key)
         region = key.region
         levels = (
@@ -359,7 +366,7 @@ class CacheManager:
         self._memory.active = True
 
     def _flush_message(self) -> bytes:
-        assert self._bus is not None  # noqa: S101 - only the Redis level asks, and it exists with the bus
+        assert self._bus is not None  # only the Redis level asks, and it exists with the bus
         return self._bus.encode(Targets(tags=(EPOCH_TAG,)))
 
     # -- helpers -----------------------------------------------------------------------------------------
@@ -410,8 +417,11 @@ class CacheManager:
         return self.enabled and self._memory.active
 
     def stats(self) -> CacheStatsSnapshot:
-        """Return every counter: hits and misses per level and type, hit rate, refused stale fills,
-        invalidations sent and failed, level errors, evictions and memory size."""
+        """Return every counter.
+
+        Hits and misses per level and type, hit rate, refused stale fills, invalidations sent and
+        failed, level errors, evictions and memory size.
+        """
         return self._stats.snapshot(
             enabled=self.enabled,
             memory=self._memory.figures(),

@@ -35,7 +35,7 @@ import asyncio
 import contextvars
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from loguru import logger
@@ -204,10 +204,10 @@ class RedisLevel:
             self._failed("read", error)
             return MISS
         self._breaker.record_success()
-        entry, *stamps = values
+        entry, *stamps = cast("list[bytes | None]", values)
         if entry is None or None in stamps:
             return MISS
-        body = unframe(entry, b"".join(stamps))
+        body = unframe(entry, b"".join(cast("list[bytes]", stamps)))
         if body is None:
             return MISS
         try:
@@ -223,7 +223,8 @@ class RedisLevel:
             return None
         token = new_stamp() if lease else b""
         guard_ms, tag_ms = self._guard_ms(key), _ms(self._config.tag_ttl)
-        args = [token, _ms(self._config.lease_ttl), guard_ms, tag_ms, *(new_stamp() for _ in range(4))]
+        args: list[bytes | int] = [token, _ms(self._config.lease_ttl), guard_ms, tag_ms]
+        args += [new_stamp() for _ in range(4)]
         try:
             result = await self._begin(keys=[self._lease_key(key), *self._stamp_keys(key)], args=args)
         except FAILURES as error:
@@ -256,17 +257,15 @@ class RedisLevel:
             self._failed("release lease", error)
 
     async def put(self, key: CacheKey[Any], body: bytes, ttl: float, message: bytes) -> bool:
-        """Store ``body`` unconditionally under a new guard (fills begun earlier will be refused), then
-        publish ``message`` so other processes drop their memory copy. A failure is a lost invalidation."""
+        """Store ``body`` unconditionally under a new guard, then publish ``message``.
+
+        Fills begun earlier will be refused, and other processes drop their memory copy when they get
+        ``message``. A failure is a lost invalidation.
+        """
         if not self._breaker.is_closed:
             return False
-        args = [
-            body,
-            _ms(ttl),
-            self._guard_ms(key),
-            _ms(self._config.tag_ttl),
-            *(new_stamp() for _ in range(4)),
-        ]
+        args: list[bytes | int] = [body, _ms(ttl), self._guard_ms(key), _ms(self._config.tag_ttl)]
+        args += [new_stamp() for _ in range(4)]
         try:
             async with self._client.pipeline(transaction=False) as pipe:
                 await self._put(keys=[self._entry_key(key), *self._stamp_keys(key)], args=args, client=pipe)
@@ -279,9 +278,9 @@ class RedisLevel:
         return True
 
     async def invalidate(self, targets: Targets, entries: Sequence[tuple[str, str]], message: bytes) -> bool:
-        """Delete the guards, leases and entries of ``targets``' keys and its group stamps, then publish
-        ``message``; return whether both happened. A failure suspends the level until the epoch is bumped.
+        """Delete the guards, leases, entries and group stamps of ``targets``, then publish ``message``.
 
+        Return whether both happened. A failure suspends the level until the epoch is bumped.
         ``entries`` pairs each key name with the fingerprint of its type in this release.
         """
         if not self._breaker.is_closed:

@@ -59,6 +59,7 @@ class CacheRegion(Generic[V]):
         self,
         manager: CacheManager,
         kind: str,
+        *,
         policy: CachePolicy,
         value_type: Any,
         levels: tuple[CacheLevel, ...],
@@ -90,7 +91,7 @@ class CacheRegion(Generic[V]):
         """Return the tag of every key of this type in ``guild_id``."""
         return group_tag(self.kind, guild_id)
 
-    async def get(self, key: CacheKey[V]) -> V | None | Miss:
+    async def get(self, key: CacheKey[V]) -> V | Miss | None:
         """See :meth:`CacheManager.get`."""
         return await self._manager.get(key)
 

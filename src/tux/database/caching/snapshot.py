@@ -55,8 +55,8 @@ def is_deeply_immutable(value: object, depth: int = 0) -> bool:
     if isinstance(value, tuple | frozenset):
         return all(is_deeply_immutable(item, depth + 1) for item in value)
     if isinstance(value, msgspec.Struct):
-        return kind.__struct_config__.frozen and all(
-            is_deeply_immutable(getattr(value, name), depth + 1) for name in kind.__struct_fields__
+        return value.__struct_config__.frozen and all(
+            is_deeply_immutable(getattr(value, name), depth + 1) for name in value.__struct_fields__
         )
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         params = getattr(kind, "__dataclass_params__", None)
@@ -75,7 +75,7 @@ def copier_for(value: object) -> Copier | None:
     if flat is not None and _items_immutable(value):
         return flat
     if isinstance(value, msgspec.Struct) and all(
-        is_deeply_immutable(getattr(value, name)) for name in kind.__struct_fields__
+        is_deeply_immutable(getattr(value, name)) for name in value.__struct_fields__
     ):
         return copy.copy
     return copy.deepcopy
@@ -89,8 +89,10 @@ def _items_immutable(value: Any) -> bool:
 
 
 def approximate_size(value: object, depth: int = 0) -> int:
-    """Return an estimate of the bytes ``value`` keeps alive (containers are followed, shared objects
-    counted again, which errs on the safe side)."""
+    """Return an estimate of the bytes ``value`` keeps alive.
+
+    Containers are followed and shared objects counted again, which errs on the safe side.
+    """
     size = sys.getsizeof(value, 64)
     if depth > _MAX_DEPTH or type(value) in _SCALARS:
         return size

@@ -67,8 +67,11 @@ class RegionStats:
 
 @dataclass(frozen=True, slots=True)
 class TypeStats:
-    """Counters of one type: hits and misses per level, lookups served from cache vs. missed everywhere,
-    and loader runs (fewer than misses when concurrent misses share one load)."""
+    """Counters of one type.
+
+    Hits and misses per level, lookups served from cache vs. missed everywhere, and loader runs (fewer
+    than misses when concurrent misses share one load).
+    """
 
     hits: Mapping[str, int]
     misses: Mapping[str, int]

@@ -64,7 +64,9 @@ _SQLITE_EXTENDED: dict[int, type[DatabaseError]] = {
     275: CheckViolationError,  # SQLITE_CONSTRAINT_CHECK
     1299: CheckViolationError,  # SQLITE_CONSTRAINT_NOTNULL
 }
-_SQLITE_CONSTRAINT_NAME = re.compile(r"constraint failed: (?P<name>[\w.]+(?:, [\w.]+)*)")
+_SQLITE_CONSTRAINT_NAME = re.compile(
+    r"constraint failed: (?:index '(?P<index>[^']+)'|(?P<name>[\w.]+(?:, [\w.]+)*))"
+)
 
 
 def _unwrap(error: BaseException) -> BaseException:
@@ -97,7 +99,7 @@ def _constraint_of(driver_error: BaseException) -> str | None:
         return name
     if isinstance(driver_error, sqlite3.Error):
         match = _SQLITE_CONSTRAINT_NAME.search(str(driver_error))
-        return match.group("name") if match else None
+        return (match.group("index") or match.group("name")) if match else None
     return None
 
 

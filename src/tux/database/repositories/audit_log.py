@@ -56,7 +56,7 @@ class AuditLogRepository(SQLAlchemyRepository[AuditLog], IAuditLogRepository):
         )
 
     async def page(self, guild_id: int, *, before_id: int | None = None, limit: int = 50) -> list[AuditLog]:
-        """Return up to ``limit`` entries newest first; continue with ``before_id`` = the last page's last id."""
+        """Return up to ``limit`` entries newest first; pass the last page's lowest id as ``before_id``."""
         clauses: list[ColumnElement[bool]] = [AuditLog.guild_id == checked(AuditLog, "guild_id", guild_id)]
         if before_id is not None:
             clauses.append(AuditLog.id < checked(AuditLog, "id", before_id))

@@ -30,14 +30,20 @@ class SQLAlchemyRepository(IRepository[ModelT]):
     """
 
     model: ClassVar[type[Any]]
+    identity_fields: ClassVar[tuple[str, ...] | None] = None
+    """The order :meth:`find_by_id` takes a composite key in; defaults to the table's key order."""
 
     def __init__(self, sessions: SessionProvider) -> None:
         self._sessions = sessions
         mapper = inspect(self.model)
-        self._pk_columns: tuple[Column[Any], ...] = tuple(cast("Column[Any]", c) for c in mapper.primary_key)
-        self._pk_names: tuple[str, ...] = tuple(
-            mapper.get_property_by_column(column).key for column in self._pk_columns
-        )
+        key_columns = tuple(cast("Column[Any]", column) for column in mapper.primary_key)
+        by_name = {mapper.get_property_by_column(column).key: column for column in key_columns}
+        if self.identity_fields is not None and set(self.identity_fields) != set(by_name):
+            raise TypeError(
+                f"{type(self).__name__}.identity_fields must name the primary key {tuple(by_name)}"
+            )
+        self._pk_names: tuple[str, ...] = self.identity_fields or tuple(by_name)
+        self._pk_columns: tuple[Column[Any], ...] = tuple(by_name[name] for name in self._pk_names)
 
     @property
     def sessions(self) -> SessionProvider:

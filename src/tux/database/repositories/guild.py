@@ -83,5 +83,6 @@ class GuildRepository(SQLAlchemyRepository[Guild], IGuildRepository):
             created: Guild | None = (await session.scalars(insert)).one_or_none()
             if created is not None:
                 return created
-            existing: Guild = (await session.scalars(select(Guild).where(Guild.id == key))).one()
+            reread = select(Guild).where(Guild.id == key).execution_options(populate_existing=True)
+            existing: Guild = (await session.scalars(reread)).one()
             return existing

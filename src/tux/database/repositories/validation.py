@@ -8,6 +8,7 @@ reaches the driver and never half-writes a row.
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -112,6 +113,28 @@ def _check_int(spec: ColumnSpec, value: object) -> int:
     return value
 
 
+def _contains_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(key) or _contains_nul(item) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_contains_nul(item) for item in value)
+    return False
+
+
+def _check_json(spec: ColumnSpec, value: dict[Any, Any] | list[Any]) -> dict[Any, Any] | list[Any]:
+    """Refuse what the driver could not encode or PostgreSQL's JSONB would reject (NaN, NUL)."""
+    try:
+        json.dumps(value, allow_nan=False)
+        has_nul = _contains_nul(value)
+    except (TypeError, ValueError, RecursionError) as error:
+        raise ValidationError(f"{spec.name}: value is not valid JSON ({error})") from None
+    if has_nul:
+        raise ValidationError(f"{spec.name}: JSON text must not contain NUL characters")
+    return value
+
+
 def _check_enum(spec: ColumnSpec, value: object) -> enum.Enum:
     assert spec.enum_class is not None
     if isinstance(value, spec.enum_class):
@@ -148,7 +171,7 @@ def coerce_value(spec: ColumnSpec, value: object) -> object:
         case "enum":
             return _check_enum(spec, value)
         case "json" if isinstance(value, (dict, list)):
-            return value
+            return _check_json(spec, value)
         case "bytes" if isinstance(value, (bytes, bytearray, memoryview)):
             return bytes(value)
         case _:

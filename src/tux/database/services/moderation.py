@@ -174,7 +174,8 @@ class ModerationService:
         """Claim up to ``limit`` tempbans due at ``now`` (default: the current time) and lift them.
 
         Every due tempban is claimed (marked processed) exactly once, even with several bot processes
-        running this loop, and gets a ``case.tempban_expired`` audit entry. Returned are the tempbans
+        running this loop, and gets a ``case.tempban_expired`` audit entry attributed to the moderator
+        who issued it (``details.lifted`` tells whether it lifted the ban). Returned are the tempbans
         whose expiry lifted the ban, i.e. the members to unban on Discord. A claimed tempban that was
         voided, or that a newer ban-type case superseded (a permanent ban after it, say), is marked
         processed but not returned, so the bot never unbans someone another case keeps banned. A loop

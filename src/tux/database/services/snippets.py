@@ -22,13 +22,13 @@ from dataclasses import dataclass
 
 from tux.database.exceptions import ConflictError, DatabaseError, NotFoundError, ValidationError
 from tux.database.models import Snippet
+from tux.database.repositories.guild import checked_required
 from tux.database.repositories.interfaces import IGuildRepository, IMemberStatusRepository, ISnippetRepository
 from tux.database.transactions.patterns import TransactionManager
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,100}")
 """A whole snippet name (use ``fullmatch``): ASCII letters, digits, ``-`` and ``_``, 1-100 of them."""
 
-MAX_CONTENT_LENGTH = 4000
 NAME_CONSTRAINT = "uq_snippet_guild_id_lower_snippet_name"
 
 
@@ -56,17 +56,11 @@ def validate_name(name: object, *, label: str = "name") -> str:
 
 
 def _validate_content(content: object) -> str:
-    if not isinstance(content, str):
-        raise ValidationError(f"content: expected text, got {type(content).__name__}")
-    if "\x00" in content:
-        raise ValidationError("content: text must not contain NUL characters")
-    if not content.strip():
-        raise ValidationError("content: a snippet needs some text")
-    if len(content) > MAX_CONTENT_LENGTH:
-        raise ValidationError(
-            f"content: {len(content)} characters exceed the limit of {MAX_CONTENT_LENGTH}"
-        )
-    return content
+    """Return ``content`` if it is 1-4000 characters of text without NUL and not only whitespace."""
+    text: str = checked_required(Snippet, "snippet_content", content)
+    if not text.strip():
+        raise ValidationError("snippet_content: a snippet needs some text")
+    return text
 
 
 def _refused(reason: str) -> DatabaseError:
@@ -78,7 +72,9 @@ def _refused(reason: str) -> DatabaseError:
 
 
 def _name_taken(guild_id: int, name: str) -> ConflictError:
-    return ConflictError(f"guild {guild_id} already has a snippet called {name!r}", constraint=NAME_CONSTRAINT)
+    return ConflictError(
+        f"guild {guild_id} already has a snippet called {name!r}", constraint=NAME_CONSTRAINT
+    )
 
 
 def _missing(guild_id: int, name: str) -> NotFoundError:
@@ -134,7 +130,9 @@ class SnippetService:
         async def operation() -> Snippet:
             await self._require_not_banned(guild_id, author_id)
             await self._require_free(guild_id, name)
-            target = await self._snippets.resolve(guild_id, content) if NAME_PATTERN.fullmatch(content) else None
+            target = (
+                await self._snippets.resolve(guild_id, content) if NAME_PATTERN.fullmatch(content) else None
+            )
             if target is not None:
                 return await self._attach_alias(guild_id, name, target, author_id)
             await self._guilds.ensure(guild_id)
@@ -231,9 +229,7 @@ class SnippetService:
 
         return await self._transactions.execute_in_transaction(operation, name="snippets.edit")
 
-    async def delete(
-        self, guild_id: int, name: str, actor_id: int, *, is_moderator: bool
-    ) -> SnippetDeletion:
+    async def delete(self, guild_id: int, name: str, actor_id: int, *, is_moderator: bool) -> SnippetDeletion:
         """Delete snippet ``name`` and, when it is not an alias, every alias pointing at it.
 
         The aliases go whatever their own lock or author: they only ever meant the deleted snippet.
@@ -253,7 +249,8 @@ class SnippetService:
             current = await self._locked(await self._existing(guild_id, name))
             _require_may_change(current, actor_id, is_moderator=is_moderator)
             aliases = (
-                [] if current.alias is not None
+                []
+                if current.alias is not None
                 else await self._snippets.aliases_of(guild_id, current.snippet_name)
             )
             await self._snippets.delete(current.snippet_id)
