@@ -65,12 +65,13 @@ async def wait_until(condition: Callable[[], bool | Awaitable[bool]], within: fl
 
 @pytest.fixture
 async def namespace() -> AsyncIterator[str]:
-    """A Redis namespace of this test on the shared server; its keys are deleted afterwards."""
+    """A Redis namespace of this test on the shared server; its keys (and those of namespaces that
+    start with it) are deleted afterwards."""
     name = f"tuxtest-{uuid.uuid4().hex[:12]}"
     yield name
     client = aioredis.Redis.from_url(SHARED_REDIS)
     try:
-        keys = [key async for key in client.scan_iter(match=f"{name}:*", count=1000)]
+        keys = [key async for key in client.scan_iter(match=f"{name}*", count=1000)]
         if keys:
             await client.delete(*keys)
     finally:

@@ -71,7 +71,11 @@ async def snapshot(client: DatabaseClient) -> list[tuple[Any, ...]]:
     """Every column of every guild, config and rank row, to prove a second onboarding changed nothing."""
     rows: list[tuple[Any, ...]] = []
     async with client.session_factory() as session:
-        for model, order in ((Guild, Guild.id), (GuildConfig, GuildConfig.id), (PermissionRank, PermissionRank.id)):
+        for model, order in (
+            (Guild, Guild.id),
+            (GuildConfig, GuildConfig.id),
+            (PermissionRank, PermissionRank.id),
+        ):
             for row in (await session.scalars(select(model).order_by(order))).all():
                 rows.append(tuple(getattr(row, column.key) for column in model.__table__.columns))
     return rows
@@ -114,7 +118,11 @@ async def test_onboarding_keeps_existing_settings_and_fills_gaps(
     assert summary == OnboardingSummary(guild_id=GUILD, prefix="tux.", config_created=False, ranks_created=7)
     config = await configs.find_by_id(GUILD)
     assert config is not None
-    assert (config.prefix, config.mod_log_id, config.onboarding_stage) == ("tux.", 42, OnboardingStage.NOT_STARTED)
+    assert (config.prefix, config.mod_log_id, config.onboarding_stage) == (
+        "tux.",
+        42,
+        OnboardingStage.NOT_STARTED,
+    )
     names = [rank.name for rank in await ranks.ranks_of_guild(GUILD)]
     assert names == [*RANK_NAMES[:3], "Mods", *RANK_NAMES[4:]]
 

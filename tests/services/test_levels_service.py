@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.repositories import captured_sql, row_counts
+from tests.repositories import assert_rejected_before_sql, captured_sql, row_counts
 from tux.database.core.client import DatabaseClient
 from tux.database.exceptions import ValidationError
 from tux.database.repositories.guild import GuildRepository
@@ -73,7 +73,13 @@ def test_xp_needed_is_tux_formula(level: int) -> None:
 
 def test_known_values() -> None:
     assert [xp_needed(level) for level in range(6)] == [0, 20, 80, 180, 320, 500]
-    assert (level_for_xp(0), level_for_xp(19.99), level_for_xp(20), level_for_xp(499.5), level_for_xp(500)) == (
+    assert (
+        level_for_xp(0),
+        level_for_xp(19.99),
+        level_for_xp(20),
+        level_for_xp(499.5),
+        level_for_xp(500),
+    ) == (
         0,
         0,
         1,
@@ -170,7 +176,9 @@ async def test_cooldown_is_per_member(service: LevelsService, levels: LevelsRepo
     assert await stored(levels, OTHER) == (1.0, 0)
 
 
-async def test_configured_cooldown_and_base_xp(service: LevelsService, config: LevelsConfigRepository) -> None:
+async def test_configured_cooldown_and_base_xp(
+    service: LevelsService, config: LevelsConfigRepository
+) -> None:
     await configure(config, xp_cooldown_seconds=10, base_xp=7.5)
     assert (await message(service)).total_xp == 7.5
     assert (await message(service, later(9))).xp_awarded == 0.0
@@ -256,7 +264,11 @@ async def test_level_up_returns_reward_roles(
     assert (second.total_xp, second.level, second.previous_level) == (1000.0, 7, 5)
     assert second.role_rewards_to_apply == (ROLE_A, ROLE_B)
     third = await message(service, later(2))
-    assert (third.level, third.level_up, third.role_rewards_to_apply) == (8, True, (ROLE_A, ROLE_B, ROLE_PLAIN))
+    assert (third.level, third.level_up, third.role_rewards_to_apply) == (
+        8,
+        True,
+        (ROLE_A, ROLE_B, ROLE_PLAIN),
+    )
     assert await stored(levels) == (1500.0, 8)
 
 
@@ -277,24 +289,26 @@ async def test_a_stale_stored_level_is_corrected_on_the_next_award(
 
 
 async def test_process_message_validates_before_sql(client: DatabaseClient, service: LevelsService) -> None:
-    bad_calls = (
-        lambda: service.process_message(GUILD, MEMBER, CHANNEL, [], now=datetime(2024, 1, 1)),
-        lambda: service.process_message(GUILD, -1, CHANNEL, []),
-        lambda: service.process_message(GUILD, MEMBER, 0, []),
-        lambda: service.process_message(GUILD, MEMBER, CHANNEL, [ROLE_A, "x"]),  # type: ignore[list-item]
-        lambda: service.process_message(GUILD, MEMBER, CHANNEL, "roles"),  # type: ignore[arg-type]
-        lambda: service.process_message(True, MEMBER, CHANNEL, []),
+    process = service.process_message
+    await assert_rejected_before_sql(
+        client.engine,
+        {
+            "naive now": lambda: process(GUILD, MEMBER, CHANNEL, [], now=datetime(2024, 1, 1)),
+            "negative member": lambda: process(GUILD, -1, CHANNEL, []),
+            "zero channel": lambda: process(GUILD, MEMBER, 0, []),
+            "text role": lambda: process(GUILD, MEMBER, CHANNEL, [ROLE_A, "x"]),  # type: ignore[list-item]
+            "roles as text": lambda: process(GUILD, MEMBER, CHANNEL, "roles"),  # type: ignore[arg-type]
+            "bool guild": lambda: process(True, MEMBER, CHANNEL, []),
+        },
     )
-    for call in bad_calls:
-        with captured_sql(client.engine) as seen, pytest.raises(ValidationError):
-            await call()
-        assert seen == []
 
 
 # --- query cost ------------------------------------------------------------------------------------
 
 
-async def statements_of(client: DatabaseClient, service: LevelsService, at: datetime) -> tuple[MessageXpResult, int]:
+async def statements_of(
+    client: DatabaseClient, service: LevelsService, at: datetime
+) -> tuple[MessageXpResult, int]:
     with captured_sql(client.engine) as seen:
         result = await message(service, at, roles=(ROLE_A, ROLE_PLAIN))
     return result, len(seen)
@@ -317,7 +331,12 @@ async def test_statements_per_message(
     gated, gated_cost = await statements_of(client, service, later(30))
     awarded, awarded_cost = await statements_of(client, service, later(60))
 
-    assert (level_up.level_up, gated.xp_awarded, awarded.xp_awarded, awarded.level_up) == (True, 0.0, 20.0, False)
+    assert (level_up.level_up, gated.xp_awarded, awarded.xp_awarded, awarded.level_up) == (
+        True,
+        0.0,
+        20.0,
+        False,
+    )
     assert gated_cost == 1 + begins
     assert awarded_cost == 2 + 2 * begins
     assert level_up_cost == 4 + 2 * begins
@@ -326,7 +345,9 @@ async def test_statements_per_message(
 # --- set/reset XP, leaderboard, rank ---------------------------------------------------------------
 
 
-async def test_set_and_reset_xp_keep_the_level_consistent(service: LevelsService, levels: LevelsRepository) -> None:
+async def test_set_and_reset_xp_keep_the_level_consistent(
+    service: LevelsService, levels: LevelsRepository
+) -> None:
     row = await service.set_xp(GUILD, MEMBER, 2000)
     assert (row.xp, row.level) == (2000.0, 10)
     assert (await service.set_xp(GUILD, MEMBER, 1999.5)).level == 9
@@ -348,7 +369,9 @@ async def test_leaderboard_and_rank(service: LevelsService, levels: LevelsReposi
     await service.set_xp(GUILD, MEMBER, 50)
     await service.set_xp(GUILD, OTHER, 80)
     assert [row.member_id for row in await service.leaderboard(GUILD)] == [OTHER, MEMBER]
-    assert [row.member_id for row in await service.leaderboard(GUILD, limit=1, after=(80.0, OTHER))] == [MEMBER]
+    assert [row.member_id for row in await service.leaderboard(GUILD, limit=1, after=(80.0, OTHER))] == [
+        MEMBER
+    ]
     assert (await service.rank(GUILD, OTHER), await service.rank(GUILD, MEMBER)) == (1, 2)
     await levels.set_blacklisted(guild_id=GUILD, member_id=OTHER, blacklisted=True)
     assert await service.rank(GUILD, MEMBER) == 1

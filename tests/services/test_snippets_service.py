@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import AsyncIterator, Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import text
 
-from tests.repositories import row_counts
+from tests.repositories import assert_rejected_before_sql, row_counts
 from tux.database.core.client import DatabaseClient
 from tux.database.exceptions import ConflictError, DatabaseError, NotFoundError, ValidationError
 from tux.database.repositories.guild import GuildRepository
@@ -82,25 +82,22 @@ async def test_valid_names_are_accepted(service: SnippetService, name: str) -> N
     assert created.snippet_name == name
 
 
-async def test_invalid_names_are_rejected_everywhere_before_writing(
-    client: DatabaseClient, service: SnippetService
+@pytest.mark.parametrize("name", BAD_NAMES)
+async def test_invalid_names_are_rejected_everywhere_before_sql(
+    client: DatabaseClient, service: SnippetService, name: Any
 ) -> None:
-    await service.create(GUILD, "target", "content", AUTHOR)
-    before = await row_counts(client)
-    for name in BAD_NAMES:
-        calls = (
-            service.create(GUILD, name, "content", AUTHOR),  # type: ignore[arg-type]
-            service.create_alias(GUILD, name, "target", AUTHOR),  # type: ignore[arg-type]
-            service.create_alias(GUILD, "fresh", name, AUTHOR),  # type: ignore[arg-type]
-            service.get(GUILD, name),  # type: ignore[arg-type]
-            service.edit(GUILD, name, "x", AUTHOR, is_moderator=True),  # type: ignore[arg-type]
-            service.delete(GUILD, name, AUTHOR, is_moderator=True),  # type: ignore[arg-type]
-            service.set_locked(GUILD, name, True),  # type: ignore[arg-type]
-        )
-        for call in calls:
-            with pytest.raises(ValidationError):
-                await call
-    assert await row_counts(client) == before
+    await assert_rejected_before_sql(
+        client.engine,
+        {
+            "create": lambda: service.create(GUILD, name, "content", AUTHOR),
+            "alias name": lambda: service.create_alias(GUILD, name, "target", AUTHOR),
+            "alias target": lambda: service.create_alias(GUILD, "fresh", name, AUTHOR),
+            "get": lambda: service.get(GUILD, name),
+            "edit": lambda: service.edit(GUILD, name, "x", AUTHOR, is_moderator=True),
+            "delete": lambda: service.delete(GUILD, name, AUTHOR, is_moderator=True),
+            "set_locked": lambda: service.set_locked(GUILD, name, True),
+        },
+    )
 
 
 @pytest.mark.parametrize("content", ["", "   \n\t", "nul\x00byte", "x" * 4001, None, 7])
@@ -121,7 +118,9 @@ async def test_content_of_4000_characters_is_accepted(service: SnippetService) -
     assert created.snippet_content == "x" * 4000
 
 
-async def test_names_are_unique_in_any_letter_case(service: SnippetService, snippets: SnippetRepository) -> None:
+async def test_names_are_unique_in_any_letter_case(
+    service: SnippetService, snippets: SnippetRepository
+) -> None:
     await service.create(GUILD, "Rules", "one", AUTHOR)
     with pytest.raises(ConflictError):
         await service.create(GUILD, "rULES", "two", OTHER)
@@ -135,7 +134,12 @@ async def test_names_are_unique_in_any_letter_case(service: SnippetService, snip
 
 async def test_create_then_get_counts_uses(service: SnippetService) -> None:
     created = await service.create(GUILD, "hello", "Hello, world!", AUTHOR)
-    assert (created.snippet_content, created.uses, created.alias, created.locked) == ("Hello, world!", 0, None, False)
+    assert (created.snippet_content, created.uses, created.alias, created.locked) == (
+        "Hello, world!",
+        0,
+        None,
+        False,
+    )
     first = await service.get(GUILD, "HELLO")
     second = await service.get(GUILD, "hello")
     assert first is not None
@@ -151,7 +155,9 @@ async def test_get_of_an_unknown_name_is_none_and_writes_nothing(
     assert await row_counts(client) == before
 
 
-async def test_content_naming_a_snippet_makes_an_alias(service: SnippetService, snippets: SnippetRepository) -> None:
+async def test_content_naming_a_snippet_makes_an_alias(
+    service: SnippetService, snippets: SnippetRepository
+) -> None:
     await service.create(GUILD, "target", "the text", AUTHOR)
     alias = await service.create(GUILD, "shortcut", "TARGET", OTHER)
     assert (alias.alias, alias.snippet_content, alias.snippet_user_id) == ("target", None, OTHER)
@@ -174,13 +180,17 @@ async def test_content_naming_an_alias_aliases_its_target(
 
 
 @pytest.mark.parametrize("content", ["target please", "target ", "see: target", "targets"])
-async def test_content_that_is_not_exactly_a_name_stays_content(service: SnippetService, content: str) -> None:
+async def test_content_that_is_not_exactly_a_name_stays_content(
+    service: SnippetService, content: str
+) -> None:
     await service.create(GUILD, "target", "the text", AUTHOR)
     created = await service.create(GUILD, "other", content, AUTHOR)
     assert (created.alias, created.snippet_content) == (None, content)
 
 
-async def test_create_alias_validates_its_target(service: SnippetService, snippets: SnippetRepository) -> None:
+async def test_create_alias_validates_its_target(
+    service: SnippetService, snippets: SnippetRepository
+) -> None:
     await service.create(GUILD, "target", "the text", AUTHOR)
     await service.create_alias(GUILD, "alias1", "Target", AUTHOR)
     with pytest.raises(NotFoundError):
@@ -257,7 +267,9 @@ async def test_snippet_banned_members_cannot_create_or_edit(
         await service.edit(GUILD, "mine", "changed", AUTHOR, is_moderator=False)
     assert await row_counts(client) == before
     await member_status.set_status(GUILD, AUTHOR, {"is_snippet_banned": False})
-    assert (await service.edit(GUILD, "mine", "changed", AUTHOR, is_moderator=False)).snippet_content == "changed"
+    assert (
+        await service.edit(GUILD, "mine", "changed", AUTHOR, is_moderator=False)
+    ).snippet_content == "changed"
 
 
 async def test_a_status_row_without_the_ban_does_not_block(
@@ -315,7 +327,9 @@ async def test_editing_an_alias_is_refused(service: SnippetService) -> None:
         await service.edit(GUILD, "alias", "v2", AUTHOR, is_moderator=True)
 
 
-async def test_delete_removes_the_aliases_of_a_snippet(service: SnippetService, snippets: SnippetRepository) -> None:
+async def test_delete_removes_the_aliases_of_a_snippet(
+    service: SnippetService, snippets: SnippetRepository
+) -> None:
     await service.create(GUILD, "target", "v1", AUTHOR)
     await service.create(GUILD, "keep", "other text", AUTHOR)
     await service.create(GUILD, "b-alias", "target", OTHER)
@@ -328,14 +342,18 @@ async def test_delete_removes_the_aliases_of_a_snippet(service: SnippetService, 
     assert await service.get(GUILD, "a-alias") is None
 
 
-async def test_deleting_an_alias_leaves_its_target(service: SnippetService, snippets: SnippetRepository) -> None:
+async def test_deleting_an_alias_leaves_its_target(
+    service: SnippetService, snippets: SnippetRepository
+) -> None:
     await service.create(GUILD, "target", "v1", AUTHOR)
     await service.create(GUILD, "alias", "target", OTHER)
     assert await service.delete(GUILD, "alias", OTHER, is_moderator=False) == SnippetDeletion("alias", ())
     assert await names(snippets) == {"target": None}
 
 
-async def test_delete_permissions(client: DatabaseClient, service: SnippetService, snippets: SnippetRepository) -> None:
+async def test_delete_permissions(
+    client: DatabaseClient, service: SnippetService, snippets: SnippetRepository
+) -> None:
     await service.create(GUILD, "target", "v1", AUTHOR)
     await service.create(GUILD, "alias", "target", AUTHOR)
     before = await row_counts(client)
@@ -369,7 +387,8 @@ async def wait_until_blocked_on_a_lock(client: DatabaseClient, backend: str) -> 
     if backend != "postgresql":
         return
     query = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
     )
     async with asyncio.timeout(30):
         while True:

@@ -29,6 +29,8 @@ NO_GUILD = "-"
 """Guild segment of keys that belong to no guild."""
 MAX_PART_LENGTH = 64
 """Longer parts are replaced by a hash, which keeps keys short enough for every level."""
+MAX_NAME_LENGTH = 400
+"""Longer key names have their parts replaced by one hash."""
 
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,47}")
 _ESCAPES = str.maketrans({"%": "%25", ":": "%3A", "*": "%2A", "#": "%23"})
@@ -59,6 +61,21 @@ def encode_part(part: str | int) -> str:
     if len(part) > MAX_PART_LENGTH:
         return "#" + blake2b(part.encode(), digest_size=16).hexdigest()
     return part.translate(_ESCAPES)
+
+
+def key_name(kind: str, guild_id: int | None, parts: tuple[str | int, ...]) -> str:
+    """Return the name of the key of ``kind`` in ``guild_id`` identified by ``parts``.
+
+    Names longer than :data:`MAX_NAME_LENGTH` keep their kind and guild and replace the parts by one
+    hash, so every level can store them (the cache table's key column holds 512 characters).
+    """
+    head = f"{kind}:{guild_segment(guild_id)}"
+    if not parts:
+        return head
+    name = f"{head}:{':'.join([encode_part(part) for part in parts])}"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"{head}:#{blake2b(name.encode(), digest_size=16).hexdigest()}"
+    return name
 
 
 def group_tag(kind: str, guild_id: int | None) -> str:

@@ -8,11 +8,10 @@ its levels or its counters.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from hashlib import blake2b
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from tux.database.caching.config import CachePolicy
-from tux.database.caching.keys import CacheKey, check_kind, encode_part, group_tag, guild_segment
+from tux.database.caching.keys import CacheKey, check_kind, group_tag, guild_segment, key_name
 from tux.database.caching.serialization import Codec, fingerprint
 from tux.database.caching.stats import RegionStats
 from tux.database.caching.types import CacheLevel, Miss
@@ -21,8 +20,6 @@ if TYPE_CHECKING:
     from tux.database.caching.manager import CacheManager
 
 V = TypeVar("V")
-MAX_NAME_LENGTH = 400
-"""Longer key names have their parts replaced by one hash (the table's key column holds 512)."""
 
 
 class CacheRegion(Generic[V]):
@@ -79,13 +76,9 @@ class CacheRegion(Generic[V]):
 
     def key(self, guild_id: int | None, *parts: str | int) -> CacheKey[V]:
         """Return the key of the value of this type for ``guild_id`` identified by ``parts``."""
-        name = self._head + guild_segment(guild_id)
         if parts:
-            name = f"{name}:{':'.join([encode_part(part) for part in parts])}"
-            if len(name) > MAX_NAME_LENGTH:
-                tail = blake2b(name.encode(), digest_size=16).hexdigest()
-                name = f"{self._head}{guild_segment(guild_id)}:#{tail}"
-        return CacheKey(self, guild_id, name)
+            return CacheKey(self, guild_id, key_name(self.kind, guild_id, parts))
+        return CacheKey(self, guild_id, self._head + guild_segment(guild_id))
 
     def group(self, guild_id: int | None) -> str:
         """Return the tag of every key of this type in ``guild_id``."""

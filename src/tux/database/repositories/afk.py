@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import cast
+from typing import ClassVar, cast
 
 from sqlalchemy import select
 
-from tux.database.core.session import SessionProvider
 from tux.database.exceptions import ValidationError
 from tux.database.models import AFK
 from tux.database.repositories.base import SQLAlchemyRepository
 from tux.database.repositories.filters import check_window
 from tux.database.repositories.interfaces import IAfkRepository
-from tux.database.repositories.levels import checked, ensure_guild, member_keyed
+from tux.database.repositories.levels import MEMBER_KEY, checked, ensure_guild
 from tux.database.repositories.validation import column_specs, validate_payload
 
 
@@ -26,10 +25,7 @@ class AfkRepository(SQLAlchemyRepository[AFK], IAfkRepository):
     """AFK entries; ``find_by_id``, ``update`` and ``delete`` take ``(member_id, guild_id)``."""
 
     model = AFK
-
-    def __init__(self, sessions: SessionProvider) -> None:
-        super().__init__(sessions)
-        member_keyed(self)
+    identity_fields: ClassVar[tuple[str, ...] | None] = MEMBER_KEY
 
     async def set_afk(self, data: Mapping[str, object]) -> AFK:
         """Create the member's AFK entry, or replace it whole if there is one.

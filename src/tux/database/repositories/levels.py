@@ -9,14 +9,13 @@ concurrent first events of a guild never race into a duplicate key.
 from __future__ import annotations
 
 import math
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from tux.database.core.session import SessionProvider
 from tux.database.exceptions import ValidationError
 from tux.database.models import Guild, Levels
 from tux.database.repositories.base import SQLAlchemyRepository
@@ -54,21 +53,11 @@ def finite_number(label: str, value: object, *, minimum: float, inclusive: bool 
     return number
 
 
-def member_keyed(repository: SQLAlchemyRepository[Any]) -> None:
-    """Make ``repository`` take ``(member_id, guild_id)`` whatever the model's key column order."""
-    columns = dict(zip(repository._pk_names, repository._pk_columns, strict=True))
-    repository._pk_names = MEMBER_KEY
-    repository._pk_columns = tuple(columns[name] for name in MEMBER_KEY)
-
-
 class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
     """XP and levels; ``find_by_id``, ``update`` and ``delete`` take ``(member_id, guild_id)``."""
 
     model = Levels
-
-    def __init__(self, sessions: SessionProvider) -> None:
-        super().__init__(sessions)
-        member_keyed(self)
+    identity_fields: ClassVar[tuple[str, ...] | None] = MEMBER_KEY
 
     @staticmethod
     def _key(guild_id: object, member_id: object) -> tuple[int, int]:

@@ -1,0 +1,128 @@
+"""The DATABASE level on SQLite and PostgreSQL: fills, stale fills, groups, expiry, units of work."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.caching.conftest import CacheFactory
+from tests.caching.test_manager import Gate
+from tux.database.caching.config import CacheConfig
+from tux.database.caching.manager import CacheLevel, CacheManager
+from tux.database.caching.types import MISS
+from tux.database.core.session import SessionProvider, UnitOfWork
+from tux.database.models.cache_entry import CacheEntry
+
+Engine = tuple[AsyncEngine, SessionProvider]
+DATABASE_ONLY = CacheConfig().with_policy("levels_leaderboard", levels=["database"])
+
+
+class Row(msgspec.Struct, frozen=True):
+    user_id: int
+    xp: float
+
+
+async def caches(
+    make_cache: CacheFactory, cache_engine: Engine, config: CacheConfig, count: int
+) -> list[CacheManager]:
+    engine, sessions = cache_engine
+    return [await make_cache(config, redis_url=None, engine=engine, sessions=sessions) for _ in range(count)]
+
+
+async def test_leaderboard_uses_memory_and_database_without_redis(
+    make_cache: CacheFactory, cache_engine: Engine
+) -> None:
+    first, second = await caches(make_cache, cache_engine, CacheConfig(), 2)
+    board = (Row(1, 10.0), Row(2, 5.0))
+    region = first.region("levels_leaderboard", tuple[Row, ...])
+    assert region.levels == (CacheLevel.MEMORY, CacheLevel.DATABASE)
+    assert await first.get_or_load(region.key(1, "top"), Gate(board)) == board
+    loader = Gate(())
+    got = await second.get_or_load(second.region("levels_leaderboard", tuple[Row, ...]).key(1, "top"), loader)
+    assert got == board
+    assert type(got) is tuple
+    assert type(got[0]) is Row
+    assert loader.calls == 0
+    assert second.stats().per_type["levels_leaderboard"].hits["database"] == 1
+
+
+async def test_a_stale_fill_is_refused_by_the_table(make_cache: CacheFactory, cache_engine: Engine) -> None:
+    reader, writer, observer = await caches(make_cache, cache_engine, DATABASE_ONLY, 3)
+    key = reader.region("levels_leaderboard").key(1, "top")
+    loader = Gate("old", hold=True)
+    pending = asyncio.create_task(reader.get_or_load(key, loader))
+    await loader.entered.wait()
+    loader.value = "new"
+    await writer.invalidate("levels_leaderboard:1:top")
+    loader.release.set()
+    assert await pending == "old"
+    assert reader.stats().refused_stale_fills == 1
+    key_seen = observer.region("levels_leaderboard").key(1, "top")
+    assert await observer.get(key_seen) is MISS
+    assert await observer.get_or_load(key_seen, loader) == "new"
+    assert await writer.get(writer.region("levels_leaderboard").key(1, "top")) == "new"
+
+
+async def test_group_invalidation_and_flush(make_cache: CacheFactory, cache_engine: Engine) -> None:
+    writer, reader = await caches(make_cache, cache_engine, DATABASE_ONLY, 2)
+    region = writer.region("levels_leaderboard")
+    for guild in (1, 2):
+        await writer.get_or_load(region.key(guild, "top"), Gate(f"board {guild}"))
+    await writer.invalidate("levels_leaderboard:1:*")
+    other = reader.region("levels_leaderboard")
+    assert await reader.get(other.key(1, "top")) is MISS
+    assert await reader.get(other.key(2, "top")) == "board 2"
+    await writer.invalidate("*")
+    assert await reader.get(other.key(2, "top")) is MISS
+
+
+async def test_expired_entries_are_not_served(make_cache: CacheFactory, cache_engine: Engine) -> None:
+    [cache] = await caches(make_cache, cache_engine, DATABASE_ONLY, 1)
+    key = cache.region("levels_leaderboard").key(1, "top")
+    await cache.get_or_load(key, Gate("board"))
+    assert await cache.get(key) == "board"
+    table = CacheEntry.__table__
+    async with cache_engine[0].begin() as connection:
+        past = datetime.now(UTC) - timedelta(seconds=1)
+        await connection.execute(update(table).where(table.c.key.like("c1:e:%")).values(expires_at=past))
+    assert await cache.get(key) is MISS
+
+
+async def test_not_found_is_cached_in_the_table(make_cache: CacheFactory, cache_engine: Engine) -> None:
+    first, second = await caches(make_cache, cache_engine, DATABASE_ONLY, 2)
+    await first.get_or_load(first.region("levels_leaderboard").key(1, "top"), Gate(None))
+    loader = Gate("exists")
+    assert await second.get_or_load(second.region("levels_leaderboard").key(1, "top"), loader) is None
+    assert loader.calls == 0
+    assert second.stats().negative_hits == 1
+
+
+async def test_inside_a_unit_of_work_the_level_never_writes_and_invalidations_wait(
+    make_cache: CacheFactory, cache_engine: Engine
+) -> None:
+    engine, sessions = cache_engine
+    cache, observer = await caches(make_cache, cache_engine, DATABASE_ONLY, 2)
+    key = cache.region("levels_leaderboard").key(1, "top")
+    await cache.get_or_load(key, Gate("committed board"))
+    async with sessions.factory() as session, session.begin():
+        await session.execute(text("CREATE TABLE work_in_progress (id INTEGER)"))  # takes SQLite's write lock
+        token = sessions.bind(UnitOfWork(session, owner=asyncio.current_task()))
+        try:
+            other = cache.region("levels_leaderboard").key(2, "top")
+            assert await asyncio.wait_for(cache.get_or_load(other, Gate("uncommitted")), 2) == "uncommitted"
+            await asyncio.wait_for(cache.set(other, "also uncommitted"), 2)
+            await asyncio.wait_for(cache.invalidate(key), 2)
+            assert await cache.get(key, [CacheLevel.MEMORY]) is MISS, "memory is invalidated at once"
+        finally:
+            sessions.unbind(token)
+    await cache.drain()
+    seen = observer.region("levels_leaderboard")
+    assert await observer.get(seen.key(2, "top")) is MISS, "nothing was written from inside the unit of work"
+    assert await observer.get(seen.key(1, "top")) is MISS, "the deferred invalidation ran after it"
+    async with engine.connect() as connection:
+        keys = (await connection.execute(select(CacheEntry.__table__.c.key))).scalars().all()
+    assert all(k.startswith("c1:") for k in keys)
