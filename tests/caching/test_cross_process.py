@@ -13,7 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from tests.caching import processes
-from tests.caching.conftest import FAST, SHARED_REDIS
+from tests.caching.conftest import SHARED_REDIS, STEADY
 from tux.database.caching.manager import CacheManager
 
 CONTEXT = multiprocessing.get_context("spawn")
@@ -48,7 +48,7 @@ async def test_the_other_process_serves_the_new_value_within_100_ms(
     namespace: str, raw_redis: aioredis.Redis, spawn: Any
 ) -> None:
     await raw_redis.set(f"{namespace}:truth", "prefix $")
-    cache = CacheManager(FAST, redis_url=SHARED_REDIS, namespace=namespace)
+    cache = CacheManager(STEADY, redis_url=SHARED_REDIS, namespace=namespace)
     await cache.start()
     try:
         events = CONTEXT.Queue()

@@ -24,7 +24,9 @@ def test_events_map_to_keys_and_groups() -> None:
         names=("user_levels:1:2",), tags=("levels_leaderboard:1",)
     )
     assert rules.targets("guild_config_update", guild_id=1) == Targets(tags=("guild_config:1",))
-    assert rules.targets("member_status_update", guild_id=1, user_id=3) == Targets(names=("member_status:1:3",))
+    assert rules.targets("member_status_update", guild_id=1, user_id=3) == Targets(
+        names=("member_status:1:3",)
+    )
     assert rules.targets("case_update", guild_id=5) == Targets(tags=("cases:5",))
     everything = rules.targets("guild_delete", guild_id=7)
     assert "cases:7" in everything.tags
@@ -41,7 +43,9 @@ def test_unknown_events_and_missing_fields_are_refused() -> None:
 
 
 def test_rules_can_be_added_and_come_from_the_config() -> None:
-    config = CacheConfig().with_policy("reminders", ttl=60, negative_ttl=0, invalidated_by={"reminder_update": None})
+    config = CacheConfig().with_policy(
+        "reminders", ttl=60, negative_ttl=0, invalidated_by={"reminder_update": None}
+    )
     rules = CacheInvalidationManager(CacheManager(config))
     assert rules.targets("reminder_update", guild_id=1) == Targets(tags=("reminders:1",))
     rules.register("reminder_update", "afk", ("user_id",))

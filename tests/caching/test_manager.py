@@ -175,7 +175,9 @@ async def test_get_fills_nothing_it_does_not_have(cache: CacheManager) -> None:
 
 async def test_regions_keep_their_type() -> None:
     cache = CacheManager()
-    cache.region("cases", int)
+    untyped = cache.region("cases")
+    assert cache.region("cases", int) is untyped
+    assert untyped.value_type is int
     assert cache.region("cases") is cache.region("cases", int)
     with pytest.raises(Exception, match="already registered"):
         cache.region("cases", str)

@@ -7,7 +7,7 @@ import time
 
 import redis.asyncio as aioredis
 
-from tests.caching.conftest import CacheFactory, PrivateRedis, fast_config, free_port, wait_until
+from tests.caching.conftest import FAST, CacheFactory, PrivateRedis, fast_config, free_port, wait_until
 from tests.caching.test_manager import Gate
 from tux.database.caching.manager import CacheManager
 from tux.database.caching.types import MISS
@@ -28,7 +28,7 @@ async def exercise(cache: CacheManager, truth: Gate, rounds: int = 20) -> list[o
 
 
 async def test_nothing_listening_costs_little_and_never_raises(make_cache: CacheFactory) -> None:
-    cache = await make_cache(redis_url=f"redis://127.0.0.1:{free_port()}/0", ready_within=0.2)
+    cache = await make_cache(FAST, redis_url=f"redis://127.0.0.1:{free_port()}/0", ready_within=0.2)
     truth = Gate("from the database")
     started = time.perf_counter()
     results = await exercise(cache, truth)
@@ -45,7 +45,7 @@ async def test_nothing_listening_costs_little_and_never_raises(make_cache: Cache
 async def test_a_blackholed_redis_costs_a_few_operations_then_nothing(
     make_cache: CacheFactory, blackhole: str
 ) -> None:
-    cache = await make_cache(redis_url=blackhole, ready_within=0.2)
+    cache = await make_cache(FAST, redis_url=blackhole, ready_within=0.2)
     truth = Gate("from the database")
     started = time.perf_counter()
     results = await exercise(cache, truth)
@@ -61,7 +61,7 @@ async def test_a_blackholed_redis_costs_a_few_operations_then_nothing(
 async def test_a_stopped_redis_falls_back_and_recovers(
     make_cache: CacheFactory, private_redis: PrivateRedis
 ) -> None:
-    cache = await make_cache(redis_url=private_redis.url)
+    cache = await make_cache(FAST, redis_url=private_redis.url)
     key = cache.region("guild_config").key(1)
     truth = Gate("v1")
     assert await cache.get_or_load(key, truth) == "v1"
@@ -86,8 +86,8 @@ async def test_entries_from_before_a_freeze_are_never_served(
 ) -> None:
     """Redis keeps its data across the outage (SIGSTOP) and the writer's invalidation never reaches it
     (the writer cannot reach Redis at all), so the stale entry really is there when Redis is back."""
-    reader = await make_cache(redis_url=private_redis.url)
-    writer = await make_cache(redis_url=f"redis://127.0.0.1:{free_port()}/0", ready_within=0.2)
+    reader = await make_cache(FAST, redis_url=private_redis.url)
+    writer = await make_cache(FAST, redis_url=f"redis://127.0.0.1:{free_port()}/0", ready_within=0.2)
     key = reader.region("guild_config").key(1)
     truth = Gate("v1")
     assert await reader.get_or_load(key, truth) == "v1"
@@ -115,7 +115,7 @@ async def test_entries_from_before_a_freeze_are_never_served(
 async def test_a_fill_that_spans_an_outage_is_refused(
     make_cache: CacheFactory, private_redis: PrivateRedis
 ) -> None:
-    cache = await make_cache(redis_url=private_redis.url)
+    cache = await make_cache(FAST, redis_url=private_redis.url)
     key = cache.region("cases").key(1, 1)
     truth = Gate("read before the outage", hold=True)
     pending = asyncio.create_task(cache.get_or_load(key, truth))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import msgspec
 import pytest
 import redis.asyncio as aioredis
 
-from tests.caching.conftest import FAST, CacheFactory, fast_config, wait_until
+from tests.caching.conftest import STEADY, CacheFactory, wait_until
 from tests.caching.test_manager import Gate
 from tux.database.caching.manager import CacheLevel, CacheManager
 from tux.database.caching.types import MISS
@@ -28,7 +29,7 @@ class GuildConfigV2(msgspec.Struct, frozen=True):
     jail_role_id: int | None = None
 
 
-REDIS_ONLY = fast_config().with_policy("cases", levels=["redis"])
+REDIS_ONLY = STEADY.with_policy("cases", levels=["redis"])
 
 
 async def test_a_fill_is_shared_through_redis_with_its_type(make_cache: CacheFactory) -> None:
@@ -82,7 +83,7 @@ async def test_an_invalidation_reaches_entries_of_another_release(make_cache: Ca
     await old.get_or_load(old_key, Gate(GuildConfig(1, "$", None)))
     await new.invalidate(new.region("guild_config", GuildConfigV2).key(1))
     await wait_until(lambda: old.stats().bus_messages_received >= 1)
-    fresh = await make_cache(fast_config(flush_on_start=False))
+    fresh = await make_cache(replace(STEADY, flush_on_start=False))
     assert await fresh.get(fresh.region("guild_config", GuildConfig).key(1)) is MISS
 
 
@@ -252,6 +253,15 @@ async def test_start_bumps_the_epoch(make_cache: CacheFactory) -> None:
 
 
 async def test_configured_without_redis_the_bus_is_absent(make_cache: CacheFactory) -> None:
-    cache: CacheManager = await make_cache(FAST, redis_url=None)
+    cache: CacheManager = await make_cache(STEADY, redis_url=None)
     assert not cache.bus_connected
     assert cache.memory_active
+
+
+async def test_a_value_redis_cannot_encode_stays_in_memory(make_cache: CacheFactory) -> None:
+    cache = await make_cache()
+    key = cache.region("guild_config").key(1)
+    marker = object()
+    await cache.set(key, marker)
+    assert await cache.get(key, [CacheLevel.MEMORY]) is not None
+    assert await cache.get(key, [CacheLevel.REDIS]) is MISS

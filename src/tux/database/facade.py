@@ -12,23 +12,16 @@ from types import TracebackType
 from typing import Any, Self
 
 from pydantic import ValidationError as PydanticValidationError
-from tux.database.repositories.afk import AfkRepository
-from tux.database.repositories.audit_log import AuditLogRepository
-from tux.database.repositories.cases import CaseRepository
-from tux.database.repositories.guild import GuildRepository
-from tux.database.repositories.guild_config import GuildConfigRepository
-from tux.database.repositories.levels import LevelsRepository
-from tux.database.repositories.levels_config import LevelsConfigRepository
-from tux.database.repositories.member_status import MemberStatusRepository
-from tux.database.repositories.permissions import PermissionRankRepository
-from tux.database.repositories.reminders import ReminderRepository
-from tux.database.repositories.snippets import SnippetRepository
-from tux.database.repositories.starboard import StarboardMessageRepository, StarboardRepository
 
 from tux.database.core.client import DatabaseClient
 from tux.database.core.session import UnitOfWork
 from tux.database.exceptions import ConfigurationError
 from tux.database.migrations import runner
+from tux.database.repositories.afk import AfkRepository
+from tux.database.repositories.audit_log import AuditLogRepository
+from tux.database.repositories.cases import CaseRepository
+from tux.database.repositories.guild import GuildRepository
+from tux.database.repositories.guild_config import GuildConfigRepository
 from tux.database.repositories.interfaces import (
     IAfkRepository,
     IAuditLogRepository,
@@ -44,7 +37,21 @@ from tux.database.repositories.interfaces import (
     IStarboardMessageRepository,
     IStarboardRepository,
 )
+from tux.database.repositories.levels import LevelsRepository
+from tux.database.repositories.levels_activity import ILevelsActivityRepository, LevelsActivityRepository
+from tux.database.repositories.levels_config import LevelsConfigRepository
+from tux.database.repositories.member_status import MemberStatusRepository
+from tux.database.repositories.permissions import PermissionRankRepository
 from tux.database.repositories.registry import RepositoryRegistry
+from tux.database.repositories.reminders import ReminderRepository
+from tux.database.repositories.snippets import SnippetRepository
+from tux.database.repositories.starboard import StarboardMessageRepository, StarboardRepository
+from tux.database.services.afk import AfkService
+from tux.database.services.guild_setup import GuildSetupService
+from tux.database.services.levels import LevelsService
+from tux.database.services.moderation import ModerationService
+from tux.database.services.reminders import ReminderService
+from tux.database.services.snippets import SnippetService
 from tux.database.settings import DatabaseSettings
 from tux.database.transactions.patterns import IsolationLevel, TransactionManager
 
@@ -102,6 +109,7 @@ class Database:
         self.reminders = self.registry.get_repository(IReminderRepository)
         self.starboards = self.registry.get_repository(IStarboardRepository)
         self.starboard_messages = self.registry.get_repository(IStarboardMessageRepository)
+        self._create_services()
 
     def __repr__(self) -> str:
         return f"Database(url={self.client.safe_url!r})"
@@ -122,6 +130,27 @@ class Database:
         register(IReminderRepository, ReminderRepository(sessions))
         register(IStarboardRepository, StarboardRepository(sessions))
         register(IStarboardMessageRepository, StarboardMessageRepository(sessions))
+        register(ILevelsActivityRepository, LevelsActivityRepository(sessions))
+
+    def _create_services(self) -> None:
+        tx = self.transactions
+        self.moderation = ModerationService(
+            tx, cases=self.cases, member_status=self.member_status, audit_log=self.audit_log
+        )
+        self.snippet_service = SnippetService(
+            tx, snippets=self.snippets, member_status=self.member_status, guilds=self.guilds
+        )
+        self.levels_service = LevelsService(
+            tx,
+            levels=self.levels,
+            levels_config=self.levels_config,
+            activity=self.registry.get_repository(ILevelsActivityRepository),
+        )
+        self.guild_setup = GuildSetupService(
+            tx, guilds=self.guilds, guild_configs=self.guild_configs, permissions=self.permissions
+        )
+        self.afk_service = AfkService(tx, afk=self.afk)
+        self.reminder_service = ReminderService(tx, reminders=self.reminders, guilds=self.guilds)
 
     def transaction(
         self,

@@ -152,14 +152,15 @@ class InvalidationBus:
                 self._deliver(message["data"])
 
     def _deliver(self, data: bytes) -> None:
-        self._stats.bus_messages += 1
         try:
             message = _DECODER.decode(data)
         except (msgspec.DecodeError, msgspec.ValidationError) as error:
             logger.warning("undecodable invalidation bus message treated as a flush: {}", error)
+            self._stats.bus_messages += 1
             self._on_message(Targets(tags=(EPOCH_TAG,)))
             return
         if message.origin != self._origin:
+            self._stats.bus_messages += 1
             self._on_message(Targets(message.names, message.tags))
 
     def _lost(self, reason: str) -> None:

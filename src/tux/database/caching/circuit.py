@@ -31,7 +31,6 @@ class CircuitBreaker:
         self._threshold = max(1, failure_threshold)
         self._failures = 0
         self.state = CircuitState.CLOSED
-        self.trips = 0
 
     @property
     def is_closed(self) -> bool:
@@ -52,8 +51,6 @@ class CircuitBreaker:
 
     def trip(self) -> None:
         """Open the circuit now (used when a failure must not be retried, e.g. a lost invalidation)."""
-        if self.state is CircuitState.CLOSED:
-            self.trips += 1
         self.state = CircuitState.OPEN
 
     def close(self) -> None:

@@ -47,10 +47,10 @@ class DatabaseFill:
 
     stamps: tuple[bytes | None, ...]
 
-    @property
-    def leased(self) -> bool:
-        """Always ``True``: the table has no leases (processes without Redis share no load)."""
-        return True
+    found: object = MISS
+    """Never a value: the table's fill begins with a plain read of the stamps."""
+    contended: bool = False
+    """Never: the table has no leases (processes without Redis do not share loads)."""
 
 
 class DatabaseLevel:

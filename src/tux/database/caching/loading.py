@@ -35,8 +35,13 @@ class Fill(Protocol):
     """A fill begun in a shared level."""
 
     @property
-    def leased(self) -> bool:
-        """Whether this process may load (it holds the lease, or the level has no leases)."""
+    def found(self) -> object:
+        """The value, when a current entry appeared since the read that missed; else ``MISS``."""
+        ...
+
+    @property
+    def contended(self) -> bool:
+        """Whether another process holds the key's lease and is loading it."""
         ...
 
 
@@ -77,6 +82,9 @@ class ReadThrough:
         """Return the value from the first shared level that has it (filling those above), or ``MISS``."""
         if not shared:
             return MISS
+        if not memory and len(shared) == 1:
+            found, _, _ = await self._descend(key, shared, loading=False)
+            return found
         ticket = self._tickets.open(key.name)
         try:
             found, fills, _ = await self._descend(key, shared, loading=False)
@@ -93,7 +101,7 @@ class ReadThrough:
     ) -> Outcome:
         """Find ``key`` in a shared level or run ``loader``; fill every level that is still current."""
         region = key.region
-        ticket = self._tickets.open(key.name)
+        ticket = self._tickets.open(key.name) if region.memory else None
         try:
             found, fills, level = await self._descend(key, shared, loading=True)
             if found is MISS:
@@ -111,7 +119,8 @@ class ReadThrough:
             await self._fill(key, ticket, fills, frozen, memory=region.memory)
             return value, frozen, level
         finally:
-            self._tickets.close(ticket)
+            if ticket is not None:
+                self._tickets.close(ticket)
 
     async def _descend(
         self, key: CacheKey[Any], shared: Sequence[SharedLevel], *, loading: bool
@@ -125,8 +134,10 @@ class ReadThrough:
                 if not loading and index == len(shared) - 1:
                     break
                 fill = await level.begin(key, lease=loading)
-                if fill is not None and not fill.leased:
+                if fill is not None and fill.contended:
                     found, fill = await self._await_leaseholder(key, level)
+                elif fill is not None:
+                    found = fill.found
             if found is not MISS:
                 stats.count_hit(level.level)
                 stats.negative_hits += found is NOT_FOUND
@@ -146,17 +157,14 @@ class ReadThrough:
         while True:
             await asyncio.sleep(delay)
             delay = min(delay * 2, _MAX_POLL)
-            found = await level.read(key)
-            if found is not MISS:
-                return found, None
             fill = await level.begin(key, lease=True)
-            if fill is None or fill.leased or time.monotonic() >= deadline:
-                return MISS, fill
+            if fill is None or not fill.contended or time.monotonic() >= deadline:
+                return (MISS, fill) if fill is None else (fill.found, fill)
 
     async def _fill(
         self,
         key: CacheKey[Any],
-        ticket: FillTicket,
+        ticket: FillTicket | None,
         fills: list[tuple[SharedLevel, Fill]],
         frozen: Frozen,
         *,
@@ -171,7 +179,7 @@ class ReadThrough:
                 await level.release(key, fill)
             else:
                 refused = await level.store(key, fill, body, ttl) is StoreResult.REFUSED
-        if refused or not self._tickets.usable(ticket):
+        if refused or (ticket is not None and not self._tickets.usable(ticket)):
             region.stats.refused_fills += 1
             return
         if memory and ttl > 0:

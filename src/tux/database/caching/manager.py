@@ -29,6 +29,7 @@ import os
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from typing import Any, TypeVar, cast
 
+import msgspec
 from loguru import logger
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -193,6 +194,7 @@ class CacheManager:
     def region(self, kind: str, value_type: Any = Any) -> CacheRegion[Any]:
         """Return the region of ``kind``, creating it on first use with ``value_type``.
 
+        A region first made untyped (by a string key or an invalidation) takes the first type given.
         Raises :class:`ConfigurationError` when ``kind`` was registered with another type.
         """
         region = self._regions.get(kind)
@@ -205,7 +207,11 @@ class CacheManager:
             region = CacheRegion(self, kind, policy=policy, value_type=value_type, levels=levels, stats=stats)
             self._regions[kind] = region
         elif value_type is not Any and region.value_type is not value_type:
-            raise ConfigurationError(f"cache kind {kind!r} is already registered with {region.value_type!r}")
+            if region.value_type is not Any:
+                raise ConfigurationError(
+                    f"cache kind {kind!r} is already registered with {region.value_type!r}"
+                )
+            region.adopt(value_type)
         return region
 
     def key(self, kind: str, guild_id: int | None, *parts: str | int) -> CacheKey[Any]:
@@ -251,11 +257,7 @@ class CacheManager:
         """
         key = self._coerce(key)
         region = key.region
-        levels = (
-            region.levels
-            if cache_levels is None
-            else tuple(lv for lv in region.levels if lv in set(cache_levels))
-        )
+        levels = region.levels if cache_levels is None else _within(region.levels, cache_levels)
         if CacheLevel.MEMORY in levels:
             found = self._memory.get(key.name)
             if found is not MISS:
@@ -278,13 +280,14 @@ class CacheManager:
     ) -> None:
         """Store ``value`` (``None``: "not found") in ``levels`` (default: the policy's) for ``ttl`` s.
 
-        Fills of the key begun earlier are refused, and other processes drop their memory copy. Prefer
-        :meth:`invalidate` plus :meth:`get_or_load` after a write: two writers that both ``set`` after
-        committing can finish in either order.
+        Fills of the key begun earlier are refused, and other processes drop their memory copy. Call
+        it after the commit. Prefer :meth:`invalidate` plus :meth:`get_or_load` after a write: two
+        writers that both ``set`` after committing can finish in either order. A value the shared levels
+        cannot encode is kept in memory only (logged).
         """
         key = self._coerce(key)
         region = key.region
-        chosen = region.levels if levels is None else tuple(lv for lv in region.levels if lv in set(levels))
+        chosen = region.levels if levels is None else _within(region.levels, levels)
         if not chosen:
             return
         stored = NOT_FOUND if value is None else value
@@ -294,7 +297,11 @@ class CacheManager:
             self._memory.put(key.name, Frozen(stored), seconds)
         if chosen == (CacheLevel.MEMORY,):
             return
-        body = region.codec.encode(stored)
+        try:
+            body = region.codec.encode(stored)
+        except (msgspec.EncodeError, TypeError, ValueError) as error:
+            logger.warning("value of {} cannot be encoded for the shared cache levels: {}", key.name, error)
+            return
         if CacheLevel.DATABASE in chosen and self._database is not None:
             await self._database.put(key, body, seconds)
         if CacheLevel.REDIS in chosen and self._redis is not None and self._bus is not None:
@@ -428,3 +435,9 @@ class CacheManager:
             redis_available=self.redis_available,
             bus_connected=self.bus_connected,
         )
+
+
+def _within(levels: tuple[CacheLevel, ...], wanted: Iterable[CacheLevel]) -> tuple[CacheLevel, ...]:
+    """Return the ``levels`` that are also ``wanted``, in order."""
+    chosen = set(wanted)
+    return tuple(level for level in levels if level in chosen)

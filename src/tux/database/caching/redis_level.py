@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import msgspec
 from loguru import logger
@@ -44,30 +45,35 @@ from redis.exceptions import RedisError
 
 from tux.database.caching.circuit import CircuitBreaker
 from tux.database.caching.config import CacheConfig
-from tux.database.caching.keys import EPOCH_TAG, CacheKey, Targets
+from tux.database.caching.keys import EPOCH_TAG, CacheKey, Targets, tags_of
 from tux.database.caching.serialization import SCHEMA_VERSION, new_stamp, unframe
 from tux.database.caching.stats import CacheStats
 from tux.database.caching.types import MISS, CacheLevel, Miss, NotFound, StoreResult
 
 FAILURES: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
 """What a Redis call can raise when Redis is slow, gone or refuses the command."""
+LAYOUT_CACHE_SIZE = 16_384
+_LEASED = 1
+_ENTRY_CURRENT = 2
 
 _BEGIN = """
-local out = {}
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then out[1] = 1 else out[1] = 0 end
-for i = 2, #KEYS do
+local joined = ''
+for i = 3, #KEYS do
   local ttl = ARGV[4]
-  if i == 2 then ttl = ARGV[3] end
+  if i == 3 then ttl = ARGV[3] end
   local stamp = redis.call('GET', KEYS[i])
   if stamp then
     redis.call('PEXPIRE', KEYS[i], ttl)
   else
-    stamp = ARGV[3 + i]
+    stamp = ARGV[2 + i]
     redis.call('SET', KEYS[i], stamp, 'PX', ttl)
   end
-  out[i] = stamp
+  joined = joined .. stamp
 end
-return out
+local entry = redis.call('GET', KEYS[2])
+if entry and string.sub(entry, 1, #joined) == joined then return {2, joined, entry} end
+if ARGV[1] ~= '' and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1, joined} end
+return {0, joined}
 """
 _STORE = """
 local stamps = ''
@@ -104,17 +110,27 @@ return 0
 """
 
 
+class _Layout(NamedTuple):
+    """The Redis keys of one cache key (built once per key, they are on every operation's path)."""
+
+    entry: str
+    lease: str
+    stamps: tuple[str, ...]
+    read: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class RedisFill:
-    """A fill in progress: the stamps it was begun under and, when this process won it, the lease."""
+    """A fill in progress: the stamps it was begun under and, when this process won it, the lease.
+
+    ``found`` is the value when a current entry appeared since the read that missed (nothing to
+    load then); ``contended`` says another process holds the lease and is loading.
+    """
 
     stamps: bytes
     lease: bytes | None
-
-    @property
-    def leased(self) -> bool:
-        """Whether this process holds the key's lease (others wait for its value)."""
-        return self.lease is not None
+    found: object = MISS
+    contended: bool = False
 
 
 class RedisLevel:
@@ -159,16 +175,12 @@ class RedisLevel:
         self._store = client.register_script(_STORE)
         self._put = client.register_script(_PUT)
         self._release = client.register_script(_RELEASE)
+        self._layout = functools.lru_cache(maxsize=LAYOUT_CACHE_SIZE)(self._build_layout)
 
     @property
     def available(self) -> bool:
         """Whether operations currently go to Redis (the circuit is closed)."""
         return self._breaker.is_closed
-
-    @property
-    def prefix(self) -> str:
-        """Prefix of every key of this deployment and entry format."""
-        return self._prefix
 
     def start(self, *, flush: bool) -> None:
         """Begin serving; with ``flush``, only after the epoch was bumped (nothing older is trusted)."""
@@ -197,9 +209,8 @@ class RedisLevel:
         """Return the value of ``key`` if Redis holds a current entry for it, else ``MISS``."""
         if not self._breaker.is_closed:
             return MISS
-        names = self._stamp_keys(key)
         try:
-            values = await self._client.mget([self._entry_key(key), *names])
+            values = await self._client.mget(self._layout(key.name, key.region.fingerprint).read)
         except FAILURES as error:
             self._failed("read", error)
             return MISS
@@ -207,7 +218,11 @@ class RedisLevel:
         entry, *stamps = cast("list[bytes | None]", values)
         if entry is None or None in stamps:
             return MISS
-        body = unframe(entry, b"".join(cast("list[bytes]", stamps)))
+        return self._decode(key, entry, b"".join(cast("list[bytes]", stamps)))
+
+    def _decode(self, key: CacheKey[Any], entry: bytes, stamps: bytes) -> object | NotFound | Miss:
+        """Return the value of ``entry`` if it was filled under ``stamps``, else ``MISS``."""
+        body = unframe(entry, stamps)
         if body is None:
             return MISS
         try:
@@ -218,7 +233,11 @@ class RedisLevel:
             return MISS
 
     async def begin(self, key: CacheKey[Any], *, lease: bool) -> RedisFill | None:
-        """Start a fill of ``key``: create missing stamps, read them, and try to take the lease."""
+        """Start a fill of ``key``: create missing stamps and read them.
+
+        If a current entry is there by now, it is returned as ``found`` (the read that missed raced
+        with another process's fill); otherwise, with ``lease``, the lease is tried.
+        """
         if not self._breaker.is_closed:
             return None
         token = new_stamp() if lease else b""
@@ -226,19 +245,25 @@ class RedisLevel:
         args: list[bytes | int] = [token, _ms(self._config.lease_ttl), guard_ms, tag_ms]
         args += [new_stamp() for _ in range(4)]
         try:
-            result = await self._begin(keys=[self._lease_key(key), *self._stamp_keys(key)], args=args)
+            layout = self._layout(key.name, key.region.fingerprint)
+            result = await self._begin(keys=[layout.lease, layout.entry, *layout.stamps], args=args)
         except FAILURES as error:
             self._failed("begin fill", error)
             return None
         self._breaker.record_success()
-        acquired, *stamps = result
-        return RedisFill(b"".join(stamps), token if lease and acquired == 1 else None)
+        status, stamps, *entry = result
+        if status == _ENTRY_CURRENT:
+            return RedisFill(stamps, None, found=self._decode(key, entry[0], stamps))
+        if status == _LEASED:
+            return RedisFill(stamps, token)
+        return RedisFill(stamps, None, contended=lease)
 
     async def store(self, key: CacheKey[Any], fill: RedisFill, body: bytes, ttl: float) -> StoreResult:
         """Store ``body`` if no invalidation touched ``key`` since ``fill`` began; release the lease."""
         if not self._breaker.is_closed:
             return StoreResult.SKIPPED
-        keys = [self._entry_key(key), self._lease_key(key), *self._stamp_keys(key)]
+        layout = self._layout(key.name, key.region.fingerprint)
+        keys = [layout.entry, layout.lease, *layout.stamps]
         try:
             stored = await self._store(keys=keys, args=[fill.lease or b"", body, _ms(ttl), fill.stamps])
         except FAILURES as error:
@@ -252,7 +277,9 @@ class RedisLevel:
         if fill.lease is None or not self._breaker.is_closed:
             return
         try:
-            await self._release(keys=[self._lease_key(key)], args=[fill.lease])
+            await self._release(
+                keys=[self._layout(key.name, key.region.fingerprint).lease], args=[fill.lease]
+            )
         except FAILURES as error:
             self._failed("release lease", error)
 
@@ -268,7 +295,8 @@ class RedisLevel:
         args += [new_stamp() for _ in range(4)]
         try:
             async with self._client.pipeline(transaction=False) as pipe:
-                await self._put(keys=[self._entry_key(key), *self._stamp_keys(key)], args=args, client=pipe)
+                layout = self._layout(key.name, key.region.fingerprint)
+                await self._put(keys=[layout.entry, *layout.stamps], args=args, client=pipe)
                 pipe.publish(self.channel, message)
                 await pipe.execute()
         except FAILURES as error:
@@ -301,20 +329,16 @@ class RedisLevel:
         self._breaker.record_success()
         return True
 
-    def _entry_key(self, key: CacheKey[Any]) -> str:
-        return f"{self._prefix}e:{key.region.fingerprint}:{key.name}"
-
-    def _lease_key(self, key: CacheKey[Any]) -> str:
-        return f"{self._prefix}l:{key.region.fingerprint}:{key.name}"
+    def _build_layout(self, name: str, fingerprint: str) -> _Layout:
+        entry = f"{self._prefix}e:{fingerprint}:{name}"
+        stamps = (self._guard_key(name), *(self._tag_key(tag) for tag in tags_of(name)))
+        return _Layout(entry, f"{self._prefix}l:{fingerprint}:{name}", stamps, (entry, *stamps))
 
     def _guard_key(self, name: str) -> str:
         return f"{self._prefix}g:{name}"
 
     def _tag_key(self, tag: str) -> str:
         return f"{self._prefix}t:{tag}"
-
-    def _stamp_keys(self, key: CacheKey[Any]) -> list[str]:
-        return [self._guard_key(key.name), *(self._tag_key(tag) for tag in key.tags)]
 
     def _guard_ms(self, key: CacheKey[Any]) -> int:
         policy = key.region.policy

@@ -1,8 +1,8 @@
 """Regions: one per cached type, binding its policy, codec and counters to the keys it builds.
 
 A region is what a repository holds: ``region.key(guild_id, user_id)`` builds a key cheaply (one
-string), and the key carries the region, so a lookup needs no dictionary search to find its policy,
-its levels or its counters.
+string; per-guild keys are reused), and the key carries the region, so a lookup needs no dictionary
+search to find its policy, its levels or its counters.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from tux.database.caching.manager import CacheManager
 
 V = TypeVar("V")
+GUILD_KEY_MEMO_SIZE = 65_536
+"""Per-guild keys (no parts) are built once and reused: the hottest lookups (guild config, prefix)
+then allocate nothing. The memo is dropped whole when it reaches this size."""
 
 
 class CacheRegion(Generic[V]):
@@ -40,6 +43,7 @@ class CacheRegion(Generic[V]):
     """
 
     __slots__ = (
+        "_guild_keys",
         "_head",
         "_manager",
         "codec",
@@ -64,13 +68,18 @@ class CacheRegion(Generic[V]):
     ) -> None:
         self._manager = manager
         self._head = check_kind(kind) + ":"
+        self._guild_keys: dict[int, CacheKey[V]] = {}
         self.kind = kind
         self.policy = policy
-        self.value_type = value_type
         self.levels = levels
         self.memory = CacheLevel.MEMORY in levels
         self.stats = stats
-        shared = any(level is not CacheLevel.MEMORY for level in levels)
+        self.adopt(value_type)
+
+    def adopt(self, value_type: Any) -> None:
+        """Set the type of the values (and so the codec and the schema fingerprint of shared entries)."""
+        shared = any(level is not CacheLevel.MEMORY for level in self.levels)
+        self.value_type = value_type
         self.fingerprint = fingerprint(value_type) if shared else "local"
         self.codec: Codec[V] = Codec(value_type if shared else Any)
 
@@ -78,7 +87,14 @@ class CacheRegion(Generic[V]):
         """Return the key of the value of this type for ``guild_id`` identified by ``parts``."""
         if parts:
             return CacheKey(self, guild_id, key_name(self.kind, guild_id, parts))
-        return CacheKey(self, guild_id, self._head + guild_segment(guild_id))
+        if type(guild_id) is not int:
+            return CacheKey(self, guild_id, self._head + guild_segment(guild_id))
+        key = self._guild_keys.get(guild_id)
+        if key is None:
+            if len(self._guild_keys) >= GUILD_KEY_MEMO_SIZE:
+                self._guild_keys.clear()
+            key = self._guild_keys[guild_id] = CacheKey(self, guild_id, self._head + guild_segment(guild_id))
+        return key
 
     def group(self, guild_id: int | None) -> str:
         """Return the tag of every key of this type in ``guild_id``."""

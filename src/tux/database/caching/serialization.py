@@ -81,11 +81,6 @@ class Codec(Generic[V]):
         return self._decoder.decode(view[1:])
 
 
-def frame(stamps: bytes, body: bytes) -> bytes:
-    """Return an entry: the stamps it was filled under followed by the encoded body."""
-    return stamps + body
-
-
 def unframe(entry: bytes, stamps: bytes) -> memoryview | None:
     """Return the body of ``entry`` if it was filled under exactly ``stamps``, else ``None`` (stale)."""
     size = len(stamps)

@@ -15,7 +15,7 @@ import datetime as dt
 import enum
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -48,22 +48,29 @@ _MAX_DEPTH = 32
 def is_deeply_immutable(value: object, depth: int = 0) -> bool:
     """Return whether nothing reachable from ``value`` can be mutated (within a sane depth)."""
     kind = type(value)
-    if kind in _SCALARS or isinstance(value, enum.Enum):
+    if kind in _SCALARS:
         return True
     if depth > _MAX_DEPTH:
         return False
-    if isinstance(value, tuple | frozenset):
-        return all(is_deeply_immutable(item, depth + 1) for item in value)
     if isinstance(value, msgspec.Struct):
-        return value.__struct_config__.frozen and all(
-            is_deeply_immutable(getattr(value, name), depth + 1) for name in value.__struct_fields__
-        )
+        return value.__struct_config__.frozen and _all_immutable(msgspec.structs.astuple(value), depth)
+    if isinstance(value, tuple | frozenset):
+        return _all_immutable(value, depth)
+    if isinstance(value, enum.Enum):
+        return True
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         params = getattr(kind, "__dataclass_params__", None)
         return bool(params and params.frozen) and all(
             is_deeply_immutable(getattr(value, item.name), depth + 1) for item in dataclasses.fields(value)
         )
     return False
+
+
+def _all_immutable(items: Iterable[object], depth: int) -> bool:
+    for item in items:
+        if type(item) not in _SCALARS and not is_deeply_immutable(item, depth + 1):
+            return False
+    return True
 
 
 def copier_for(value: object) -> Copier | None:
@@ -114,14 +121,25 @@ def approximate_size(value: object, depth: int = 0) -> int:
 
 
 class Frozen:
-    """A value prepared for sharing: the object kept, how to copy it per reader, and its size."""
+    """A value prepared for sharing: the object kept, how to copy it per reader, and its size.
 
-    __slots__ = ("copier", "size", "value")
+    The size is measured only when the memory level asks for it (a value read from Redis for a type
+    that is not kept in memory never needs it).
+    """
+
+    __slots__ = ("_size", "copier", "value")
 
     def __init__(self, value: object) -> None:
         self.copier = copier_for(value)
         self.value = value if self.copier is None else self.copier(value)
-        self.size = approximate_size(value)
+        self._size = -1
+
+    @property
+    def size(self) -> int:
+        """Approximate bytes kept alive by the value."""
+        if self._size < 0:
+            self._size = approximate_size(self.value)
+        return self._size
 
     def thaw(self) -> Any:
         """Return the value for one reader (the shared object, or a private copy)."""

@@ -83,6 +83,3 @@ class TicketBook:
         for tickets in self._open.values():
             for ticket in tickets:
                 ticket.valid = False
-
-    def __len__(self) -> int:
-        return sum(len(tickets) for tickets in self._open.values())

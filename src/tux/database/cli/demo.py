@@ -10,32 +10,24 @@ from rich.console import Console
 from rich.table import Table
 
 from tux.database.facade import Database
-from tux.database.models import CaseType
 
 GUILD_BASE_ID = 100_000_000_000_000_000
 MODERATOR_ID = 200_000_000_000_000_001
-ACTIONS = (CaseType.WARN, CaseType.TIMEOUT, CaseType.KICK, CaseType.BAN, CaseType.JAIL)
+ROLE_ID = 400_000_000_000_000_001
+ACTIONS = ("warn", "kick", "ban", "jail")
 
 
-async def _onboard(db: Database, guild_id: int) -> None:
-    async with db.transaction("onboard"):
-        await db.guilds.ensure(guild_id)
-        await db.guild_configs.upsert_config(guild_id, {"prefix": "$"})
-
-
-async def _create_case(db: Database, guild_id: int, user_id: int, case_type: CaseType) -> None:
-    async with db.transaction("create_case"):
-        number = await db.cases.get_next_case_number(guild_id)
-        await db.cases.create(
-            {
-                "guild_id": guild_id,
-                "case_number": number,
-                "case_type": case_type,
-                "case_reason": f"demo {case_type.name.lower()} #{number}",
-                "case_moderator_id": MODERATOR_ID,
-                "case_user_id": user_id,
-            }
-        )
+async def _moderate(db: Database, guild_id: int, user_id: int, action: str) -> None:
+    reason = f"demo {action}"
+    match action:
+        case "warn":
+            await db.moderation.warn_user(guild_id, user_id, reason, MODERATOR_ID)
+        case "kick":
+            await db.moderation.kick_user(guild_id, user_id, reason, MODERATOR_ID)
+        case "ban":
+            await db.moderation.ban_user(guild_id, user_id, reason, MODERATOR_ID)
+        case _:
+            await db.moderation.jail_user(guild_id, user_id, reason, MODERATOR_ID, role_ids=[ROLE_ID])
 
 
 async def run_demo(url: str, *, guilds: int, cases_per_guild: int, console: Console) -> None:
@@ -46,18 +38,19 @@ async def run_demo(url: str, *, guilds: int, cases_per_guild: int, console: Cons
         await db.migrate()
         console.print(f"migrated in {time.perf_counter() - started:.2f}s")
         guild_ids = [GUILD_BASE_ID + index for index in range(guilds)]
-        await asyncio.gather(*(_onboard(db, guild_id) for guild_id in guild_ids))
+        await asyncio.gather(*(db.guild_setup.onboard(guild_id) for guild_id in guild_ids))
         started = time.perf_counter()
         await asyncio.gather(
             *(
-                _create_case(db, guild_id, 300_000_000_000_000_000 + rng.randrange(50), rng.choice(ACTIONS))
+                _moderate(db, guild_id, 300_000_000_000_000_000 + rng.randrange(50), rng.choice(ACTIONS))
                 for guild_id in guild_ids
                 for _ in range(cases_per_guild)
             )
         )
         elapsed = time.perf_counter() - started
         console.print(
-            f"created {guilds * cases_per_guild} cases in {elapsed:.2f}s (concurrently, per-guild numbering)"
+            f"{guilds * cases_per_guild} moderation actions (case + member status + audit log, each atomic) "
+            f"in {elapsed:.2f}s, run concurrently"
         )
         table = Table(title="Guilds after the demo")
         for column in ("guild", "prefix", "cases", "case numbers", "latest case"):

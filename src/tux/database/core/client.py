@@ -27,7 +27,9 @@ class DatabaseClient:
         self._url: URL = normalize_url(settings.database_url_value())
         self._engine: AsyncEngine = create_engine(self._url, settings)
         self._sessions = SessionProvider(
-            async_sessionmaker(self._engine, expire_on_commit=False), sqlite=self.backend == "sqlite"
+            async_sessionmaker(self._engine, expire_on_commit=False),
+            sqlite=self.backend == "sqlite",
+            write_wait_timeout=settings.sqlite_busy_timeout_ms / 1000,
         )
         self._connected = False
 

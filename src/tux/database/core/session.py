@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tux.database.core.engine import READ_ONLY_OPTION
 from tux.database.core.errors import translate_error
-from tux.database.exceptions import TransactionError
+from tux.database.exceptions import DatabaseLockedError, TransactionError
 
 CommitCallback = Callable[[], Awaitable[None]]
 
@@ -52,9 +52,13 @@ class UnitOfWork:
 class SessionProvider:
     """Hands sessions to repositories, honouring the caller's unit of work."""
 
-    def __init__(self, factory: async_sessionmaker[AsyncSession], *, sqlite: bool) -> None:
+    def __init__(
+        self, factory: async_sessionmaker[AsyncSession], *, sqlite: bool, write_wait_timeout: float = 30.0
+    ) -> None:
         self._factory = factory
         self._sqlite = sqlite
+        self._write_wait_timeout = write_wait_timeout
+        self._write_lock = asyncio.Lock() if sqlite else None
 
     @property
     def factory(self) -> async_sessionmaker[AsyncSession]:
@@ -96,6 +100,32 @@ class SessionProvider:
             unit.commit_callbacks.append(callback)
 
     @asynccontextmanager
+    async def write_turn(self) -> AsyncIterator[None]:
+        """Queue this process's SQLite writers on an asyncio lock instead of SQLite's busy handler.
+
+        SQLite allows one writer at a time. Left to itself, a blocked ``BEGIN IMMEDIATE`` sleeps in the
+        busy handler in steps of up to 100 ms, so a burst of concurrent writes in one process crawls.
+        Waiting on an asyncio lock hands the turn over as soon as the previous writer commits; the busy
+        timeout then only arbitrates between processes. PostgreSQL needs no turn.
+        """
+        lock = self._write_lock
+        if lock is None:
+            yield
+            return
+        try:
+            async with asyncio.timeout(self._write_wait_timeout):
+                await lock.acquire()
+        except TimeoutError:
+            raise DatabaseLockedError(
+                f"no SQLite write turn within {self._write_wait_timeout:.1f}s; "
+                "is a task waiting on another that holds a transaction open?"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
         """Yield a session for reads: the unit of work's, or a short read transaction."""
         unit = self.current()
@@ -116,7 +146,7 @@ class SessionProvider:
             async with _translated():
                 yield unit.session
             return
-        async with self._factory() as session, _translated(), session.begin():
+        async with self.write_turn(), self._factory() as session, _translated(), session.begin():
             yield session
 
 

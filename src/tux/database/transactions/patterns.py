@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -105,7 +105,7 @@ class TransactionManager:
             async with self._savepoint(unit):
                 yield unit
             return
-        async with self.monitor.track(name), self._outermost(options) as opened:
+        async with self.monitor.track(name), self._write_turn(options), self._outermost(options) as opened:
             yield opened
 
     async def execute_in_transaction(
@@ -147,6 +147,9 @@ class TransactionManager:
                 self.monitor.record_retry(label)
                 logger.debug("retrying transaction {} after {}: {}", label, type(error).__name__, error)
                 await asyncio.sleep(delay)
+
+    def _write_turn(self, options: TransactionOptions) -> AbstractAsyncContextManager[None]:
+        return nullcontext() if options.read_only else self._sessions.write_turn()
 
     @asynccontextmanager
     async def _outermost(self, options: TransactionOptions) -> AsyncIterator[UnitOfWork]:
