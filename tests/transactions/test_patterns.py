@@ -29,7 +29,9 @@ def guilds(client: DatabaseClient) -> Guilds:
     return Guilds(client.sessions)
 
 
-async def test_commit_makes_every_write_visible_together(guilds: Guilds, transactions: TransactionManager) -> None:
+async def test_commit_makes_every_write_visible_together(
+    guilds: Guilds, transactions: TransactionManager
+) -> None:
     async with transactions.transaction():
         await guilds.create({"id": GUILD})
         await guilds.create({"id": GUILD + 1})
@@ -65,7 +67,9 @@ async def test_repository_calls_inside_share_one_session(
     assert len(connections) == 1
 
 
-async def test_savepoint_rolls_back_only_the_inner_block(guilds: Guilds, transactions: TransactionManager) -> None:
+async def test_savepoint_rolls_back_only_the_inner_block(
+    guilds: Guilds, transactions: TransactionManager
+) -> None:
     async with transactions.transaction():
         await guilds.create({"id": GUILD})
         with pytest.raises(ConflictError):
@@ -114,7 +118,9 @@ async def test_on_commit_runs_after_commit_and_is_dropped_on_rollback(
     assert ran == ["committed", "outer", "no transaction"]
 
 
-async def test_on_commit_callback_sees_committed_data(guilds: Guilds, transactions: TransactionManager) -> None:
+async def test_on_commit_callback_sees_committed_data(
+    guilds: Guilds, transactions: TransactionManager
+) -> None:
     seen: list[bool] = []
 
     async def check() -> None:
@@ -126,7 +132,9 @@ async def test_on_commit_callback_sees_committed_data(guilds: Guilds, transactio
     assert seen == [True]
 
 
-async def test_concurrent_transactions_never_share_a_session(guilds: Guilds, transactions: TransactionManager) -> None:
+async def test_concurrent_transactions_never_share_a_session(
+    guilds: Guilds, transactions: TransactionManager
+) -> None:
     both_inside = asyncio.Barrier(2)
     sessions: list[int] = []
 
@@ -187,7 +195,9 @@ async def test_no_retry_on_constraint_violation(guilds: Guilds, transactions: Tr
     assert transactions.monitor.stats("duplicate").retried == 0
 
 
-async def test_execute_in_transaction_returns_the_result(guilds: Guilds, transactions: TransactionManager) -> None:
+async def test_execute_in_transaction_returns_the_result(
+    guilds: Guilds, transactions: TransactionManager
+) -> None:
     async def create() -> int:
         return (await guilds.create({"id": GUILD})).id
 
@@ -205,7 +215,9 @@ class _SignallingMonitor(TransactionMonitor):
         self.retried.set()
 
 
-async def _force_serialization_failure(client: DatabaseClient, guilds: Guilds) -> tuple[int, TransactionManager]:
+async def _force_serialization_failure(
+    client: DatabaseClient, guilds: Guilds
+) -> tuple[int, TransactionManager]:
     """Write skew between two SERIALIZABLE transactions: the second must be retried once."""
     manager = TransactionManager(client.sessions, _SignallingMonitor())
     await guilds.create({"id": GUILD})
@@ -255,7 +267,9 @@ async def _force_locked_database(database_url: str, guilds: Guilds) -> tuple[int
         async with holder.transaction():
             await guilds.create({"id": GUILD})
             task = asyncio.create_task(
-                manager.execute_in_transaction(write, name="second", retry=RetryPolicy(attempts=50, max_delay=0.05))
+                manager.execute_in_transaction(
+                    write, name="second", retry=RetryPolicy(attempts=50, max_delay=0.05)
+                )
             )
             await monitor.retried.wait()
         await task
@@ -277,9 +291,8 @@ async def test_retry_on_transient_conflict(
     assert await guilds.count() == 2
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])
 async def test_retries_are_bounded(backend: str, database_url: str, guilds: Guilds) -> None:
-    if backend != "sqlite":
-        pytest.skip("the lock is forced through SQLite's busy timeout; PostgreSQL is covered above")
     impatient = DatabaseClient(DatabaseSettings(database_url=database_url, sqlite_busy_timeout_ms=0))
     manager = TransactionManager(impatient.sessions)
 
