@@ -26,7 +26,8 @@ def test_register_and_get(client: DatabaseClient) -> None:
 def test_unregistered_interface_is_a_clear_error(client: DatabaseClient) -> None:
     registry = RepositoryRegistry()
     registry.register_repository(ICaseRepository, CaseRepository(client.sessions))
-    with pytest.raises(RepositoryNotRegisteredError, match=r"ISnippetRepository.*registered: ICaseRepository"):
+    expected = r"ISnippetRepository.*registered: ICaseRepository"
+    with pytest.raises(RepositoryNotRegisteredError, match=expected):
         registry.get_repository(ISnippetRepository)
 
 
