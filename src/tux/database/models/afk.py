@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, column
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tux.database.models._columns import length_between, positive
@@ -25,6 +25,12 @@ class AFK(Base):
         length_between("nickname", 0, 100),
         length_between("reason", 0, 500),
         CheckConstraint("until IS NULL OR until > since", name="until_after_since"),
+        Index(
+            "ix_afk_until",
+            "until",
+            postgresql_where=column("until").is_not(None),
+            sqlite_where=column("until").is_not(None),
+        ),
     )
 
     guild_id: Mapped[int] = mapped_column(

@@ -44,6 +44,7 @@ class StarboardMessage(Base):
         length_between("message_content", 0, 4000),
         non_negative("star_count"),
         Index("ix_starboard_message_message_guild_id_star_count", "message_guild_id", "star_count"),
+        Index("ix_starboard_message_starboard_post", "message_guild_id", "starboard_message_id"),
     )
 
     message_id: Mapped[int] = mapped_column(DiscordId, primary_key=True, autoincrement=False)

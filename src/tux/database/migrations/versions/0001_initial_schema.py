@@ -233,6 +233,13 @@ def upgrade() -> None:
         _check("length(reason) <= 500", "ck_afk_reason_length"),
         _check("until IS NULL OR until > since", "ck_afk_until_after_since"),
     )
+    op.create_index(
+        op.f("ix_afk_until"),
+        "afk",
+        ["until"],
+        postgresql_where=sa.text("until IS NOT NULL"),
+        sqlite_where=sa.text("until IS NOT NULL"),
+    )
 
     op.create_table(
         "levels",
@@ -336,6 +343,11 @@ def upgrade() -> None:
         op.f("ix_starboard_message_message_guild_id_star_count"),
         "starboard_message",
         ["message_guild_id", "star_count"],
+    )
+    op.create_index(
+        op.f("ix_starboard_message_starboard_post"),
+        "starboard_message",
+        ["message_guild_id", "starboard_message_id"],
     )
 
     op.create_table(
