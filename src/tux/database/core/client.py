@@ -6,10 +6,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from tux.database.core.engine import create_engine, normalize_url
+from tux.database.core.engine import READ_ONLY_OPTION, create_engine, normalize_url
 from tux.database.core.errors import translate_error
 from tux.database.core.session import SessionProvider
-from tux.database.exceptions import ConnectionLostError, DatabaseError
+from tux.database.exceptions import ConnectionLostError, DatabaseError, TransientError
 from tux.database.settings import DatabaseSettings, redact_url
 
 
@@ -94,10 +94,11 @@ class DatabaseClient:
         """Run ``SELECT 1``; raise :class:`ConnectionLostError` if the database does not answer."""
         try:
             async with self.engine.connect() as connection:
+                await connection.execution_options(**{READ_ONLY_OPTION: True})
                 await connection.execute(text("SELECT 1"))
         except Exception as error:
             translated = translate_error(error)
-            if isinstance(translated, ConnectionLostError):
+            if isinstance(translated, TransientError):
                 raise translated from error
             raise ConnectionLostError(
                 f"database at {self.safe_url} did not answer: {type(error).__name__}"

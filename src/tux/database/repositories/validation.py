@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -113,6 +114,16 @@ def _check_int(spec: ColumnSpec, value: object) -> int:
     return value
 
 
+def _check_float(spec: ColumnSpec, value: float) -> float:
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValidationError(f"{spec.name}: {value!r} is too large") from None
+    if not math.isfinite(number):
+        raise ValidationError(f"{spec.name}: expected a finite number, got {value!r}")
+    return number
+
+
 def _contains_nul(value: object) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -163,7 +174,7 @@ def coerce_value(spec: ColumnSpec, value: object) -> object:
         case "bool" if isinstance(value, bool):
             return value
         case "float" if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            return _check_float(spec, value)
         case "datetime" if isinstance(value, datetime):
             if value.tzinfo is None or value.utcoffset() is None:
                 raise ValidationError(f"{spec.name}: naive datetime; pass an aware (UTC) datetime")
