@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from tests.repositories import assert_rejected_before_sql, row_counts
 from tux.database.core.client import DatabaseClient
-from tux.database.exceptions import ConflictError, DatabaseError, NotFoundError, ValidationError
+from tux.database.exceptions import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from tux.database.repositories.guild import GuildRepository
 from tux.database.repositories.member_status import MemberStatusRepository
 from tux.database.repositories.snippets import SnippetRepository
@@ -259,11 +259,11 @@ async def test_snippet_banned_members_cannot_create_or_edit(
     await service.create(GUILD, "mine", "text", AUTHOR)
     await member_status.set_status(GUILD, AUTHOR, {"is_snippet_banned": True})
     before = await row_counts(client)
-    with pytest.raises(DatabaseError, match="snippet-banned"):
+    with pytest.raises(PermissionDeniedError, match="snippet-banned"):
         await service.create(GUILD, "new", "text", AUTHOR)
-    with pytest.raises(DatabaseError, match="snippet-banned"):
+    with pytest.raises(PermissionDeniedError, match="snippet-banned"):
         await service.create_alias(GUILD, "new", "mine", AUTHOR)
-    with pytest.raises(DatabaseError, match="snippet-banned"):
+    with pytest.raises(PermissionDeniedError, match="snippet-banned"):
         await service.edit(GUILD, "mine", "changed", AUTHOR, is_moderator=False)
     assert await row_counts(client) == before
     await member_status.set_status(GUILD, AUTHOR, {"is_snippet_banned": False})
@@ -285,7 +285,7 @@ async def test_a_status_row_without_the_ban_does_not_block(
 async def test_edit_rules(service: SnippetService) -> None:
     await service.create(GUILD, "mine", "v1", AUTHOR)
     assert (await service.edit(GUILD, "MINE", "v2", AUTHOR, is_moderator=False)).snippet_content == "v2"
-    with pytest.raises(DatabaseError, match="another member"):
+    with pytest.raises(PermissionDeniedError, match="another member"):
         await service.edit(GUILD, "mine", "hijack", OTHER, is_moderator=False)
     assert (await service.edit(GUILD, "mine", "v3", MOD, is_moderator=True)).snippet_content == "v3"
     with pytest.raises(NotFoundError):
@@ -303,9 +303,9 @@ async def test_locked_snippets_change_only_by_moderators(service: SnippetService
     via_alias = await service.get(GUILD, "r")
     assert via_alias is not None
     assert via_alias.locked
-    with pytest.raises(DatabaseError, match="locked"):
+    with pytest.raises(PermissionDeniedError, match="locked"):
         await service.edit(GUILD, "rules", "v2", AUTHOR, is_moderator=False)
-    with pytest.raises(DatabaseError, match="locked"):
+    with pytest.raises(PermissionDeniedError, match="locked"):
         await service.delete(GUILD, "rules", AUTHOR, is_moderator=False)
     assert (await service.edit(GUILD, "rules", "v2", MOD, is_moderator=True)).snippet_content == "v2"
     assert not (await service.set_locked(GUILD, "rules", False)).locked
@@ -357,7 +357,7 @@ async def test_delete_permissions(
     await service.create(GUILD, "target", "v1", AUTHOR)
     await service.create(GUILD, "alias", "target", AUTHOR)
     before = await row_counts(client)
-    with pytest.raises(DatabaseError, match="another member"):
+    with pytest.raises(PermissionDeniedError, match="another member"):
         await service.delete(GUILD, "target", OTHER, is_moderator=False)
     with pytest.raises(NotFoundError):
         await service.delete(GUILD, "missing", MOD, is_moderator=True)

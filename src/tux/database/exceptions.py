@@ -28,6 +28,10 @@ class UnknownFieldError(ValidationError):
     """A field or filter operator that the model does not have."""
 
 
+class PermissionDeniedError(DatabaseError):
+    """The member may not take this action (snippet-banned, locked snippet, someone else's snippet)."""
+
+
 class NotFoundError(DatabaseError, LookupError):
     """A row that must exist does not."""
 

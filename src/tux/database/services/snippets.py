@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tux.database.exceptions import ConflictError, DatabaseError, NotFoundError, ValidationError
+from tux.database.exceptions import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from tux.database.models import Snippet
 from tux.database.repositories.guild import checked_required
 from tux.database.repositories.interfaces import IGuildRepository, IMemberStatusRepository, ISnippetRepository
@@ -63,12 +63,9 @@ def _validate_content(content: object) -> str:
     return text
 
 
-def _refused(reason: str) -> DatabaseError:
-    """The error for an action the member may not take.
-
-    A plain :class:`DatabaseError` until the hierarchy has a dedicated ``PermissionDeniedError``.
-    """
-    return DatabaseError(reason)
+def _refused(reason: str) -> PermissionDeniedError:
+    """The error for an action the member may not take."""
+    return PermissionDeniedError(reason)
 
 
 def _name_taken(guild_id: int, name: str) -> ConflictError:
@@ -121,7 +118,7 @@ class SnippetService:
             On a bad name or content.
         ConflictError
             If the name is taken (also when a concurrent create wins the race).
-        DatabaseError
+        PermissionDeniedError
             If the author is snippet-banned.
         """
         validate_name(name)
@@ -158,7 +155,7 @@ class SnippetService:
             If ``target`` does not exist (or is deleted concurrently).
         ConflictError
             If ``name`` is taken.
-        DatabaseError
+        PermissionDeniedError
             If the author is snippet-banned.
         """
         validate_name(name)
@@ -207,7 +204,7 @@ class SnippetService:
             On a bad name or content, or when ``name`` is an alias (edit its target).
         NotFoundError
             If there is no such snippet.
-        DatabaseError
+        PermissionDeniedError
             If the editor is snippet-banned, or may not change this snippet.
         """
         validate_name(name)
