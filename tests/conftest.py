@@ -7,12 +7,15 @@ not reachable the run fails rather than skipping, so CI never passes on SQLite a
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import redis.asyncio as aioredis
 
 from tests import pg
 from tux.database.core.client import DatabaseClient
@@ -23,6 +26,9 @@ if TYPE_CHECKING:
     from tux.database import Database
 
 BACKENDS = ("sqlite", "postgresql")
+REDIS_URL = os.environ.get("TUX_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+STEADY_CACHE = {"redis_socket_timeout": 2.0, "redis_connect_timeout": 2.0, "bus_ping_timeout": 5.0}
+"""Cache tuning against the shared, healthy Redis: a busy machine must not look like an outage."""
 
 
 @pytest.fixture(params=BACKENDS)
@@ -121,3 +127,38 @@ async def client(database_url: str) -> AsyncIterator[DatabaseClient]:
 def transactions(client: DatabaseClient) -> TransactionManager:
     """A ``TransactionManager`` on the ``client`` fixture's database."""
     return TransactionManager(client.sessions)
+
+
+async def delete_namespace(url: str, namespace: str) -> None:
+    """Delete every key of ``namespace`` (and of namespaces that start with it); never a flush."""
+    client = aioredis.Redis.from_url(url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{namespace}*", count=1000)]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+async def redis_namespace() -> AsyncIterator[str]:
+    """A Redis key namespace of this test (``tuxtest-<uuid>``) on the shared Redis, deleted afterwards."""
+    name = f"tuxtest-{uuid.uuid4().hex[:12]}"
+    yield name
+    await delete_namespace(REDIS_URL, name)
+
+
+@pytest.fixture
+async def cached_db(backend: str, database_url: str, redis_namespace: str) -> AsyncIterator[Database]:
+    """A connected ``Database`` with its cache on, as deployed on each backend.
+
+    SQLite: the in-process cache alone (the embedded default). PostgreSQL: memory and the shared Redis
+    (production), in this test's own namespace.
+    """
+    from tux.database import Database
+
+    redis_url = REDIS_URL if backend == "postgresql" else None
+    async with Database(
+        database_url, redis_url, redis_namespace=redis_namespace, cache_options=STEADY_CACHE
+    ) as database:
+        yield database

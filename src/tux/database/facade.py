@@ -3,6 +3,11 @@
 >>> async with Database() as db:          # SQLite file under ./data, no services needed
 ...     await db.migrate()
 ...     total = await db.levels.add_xp(guild_id=1, member_id=2, amount=10)
+
+Hot lookups go through ``db.cache`` (memory, and Redis when ``redis_url`` is set): the registry wraps
+the repositories that have a cache table (:mod:`tux.database.repositories.cached`), and the services are
+built on the wrapped ones, so their writes invalidate too. Without Redis the cache is in-process only
+and assumes one process per database; run several processes against one database only with Redis.
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ from typing import Any, Self
 
 from pydantic import ValidationError as PydanticValidationError
 
+from tux.database.caching import CacheConfig, CacheManager
 from tux.database.core.client import DatabaseClient
 from tux.database.core.session import UnitOfWork
-from tux.database.exceptions import ConfigurationError
+from tux.database.exceptions import ConfigurationError, ValidationError
 from tux.database.migrations import runner
 from tux.database.repositories.afk import AfkRepository
 from tux.database.repositories.audit_log import AuditLogRepository
+from tux.database.repositories.cached import CacheWrapper
 from tux.database.repositories.cases import CaseRepository
 from tux.database.repositories.guild import GuildRepository
 from tux.database.repositories.guild_config import GuildConfigRepository
@@ -75,6 +82,18 @@ def build_settings(
         raise ConfigurationError(f"invalid setting(s): {fields}") from None
 
 
+def build_cache(settings: DatabaseSettings) -> CacheManager:
+    """Return the cache ``settings`` describe: Redis URL, namespace, ``cache_enabled`` and tuning.
+
+    ``cache_policies`` overrides per-type policies and ``cache_options`` any :class:`CacheConfig` field.
+    """
+    try:
+        config = CacheConfig.from_settings(settings, settings.cache_policies, **settings.cache_options)
+    except (TypeError, ValidationError) as error:
+        raise ConfigurationError(f"invalid cache setting: {error}") from None
+    return CacheManager.from_settings(settings, config=config)
+
+
 class Database:
     """The data layer of one bot process: client, registry, repositories and transactions.
 
@@ -85,7 +104,7 @@ class Database:
     redis_url
         Redis URL for the shared cache level; defaults to ``TUX_DB_REDIS_URL`` or none.
     **overrides
-        Any other :class:`DatabaseSettings` field.
+        Any other :class:`DatabaseSettings` field; ``cache_enabled=False`` turns every cache level off.
     """
 
     def __init__(
@@ -93,7 +112,10 @@ class Database:
     ) -> None:
         self.settings = build_settings(database_url, redis_url, overrides)
         self.client = DatabaseClient(self.settings)
-        self.registry = RepositoryRegistry()
+        self.cache = build_cache(self.settings)
+        self.registry = RepositoryRegistry(
+            CacheWrapper(self.cache, self.client.sessions) if self.cache.enabled else None
+        )
         self.transactions = TransactionManager(self.client.sessions)
         self._register_repositories()
         self.guilds = self.registry.get_repository(IGuildRepository)
@@ -171,12 +193,16 @@ class Database:
         )
 
     async def connect(self) -> None:
-        """Check the database answers."""
+        """Check the database answers and start the cache (a Redis that does not answer is no error)."""
         await self.client.connect()
+        await self.cache.start(ready_within=self.settings.cache_ready_timeout)
 
     async def close(self) -> None:
-        """Release every connection."""
-        await self.client.close()
+        """Stop the cache and release every connection."""
+        try:
+            await self.cache.close()
+        finally:
+            await self.client.close()
 
     async def migrate(self, revision: str = "head") -> None:
         """Upgrade the schema to ``revision`` with the packaged alembic migrations."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,12 @@ class DatabaseSettings(BaseSettings):
     long_transaction_threshold_s: float = Field(default=5.0, gt=0)
     echo: bool = False
     cache_enabled: bool = True
+    cache_policies: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Per-type cache policy overrides, e.g. ``{"guild_config": {"ttl": 600}}`` (JSON in the env)."""
+    cache_options: dict[str, Any] = Field(default_factory=dict)
+    """Other ``CacheConfig`` fields, e.g. ``{"memory_max_entries": 10000, "redis_socket_timeout": 0.05}``."""
+    cache_ready_timeout: float = Field(default=2.0, ge=0)
+    """Seconds ``Database.connect()`` waits for Redis before starting without it."""
     redis_namespace: str = Field(default="tux", min_length=1, max_length=64)
 
     @field_validator("redis_namespace")

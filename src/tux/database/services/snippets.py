@@ -237,7 +237,7 @@ class SnippetService:
             On a bad name.
         NotFoundError
             If there is no such snippet.
-        DatabaseError
+        PermissionDeniedError
             If the actor may not change this snippet.
         """
         validate_name(name)
