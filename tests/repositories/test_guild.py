@@ -11,7 +11,8 @@ from tux.database.core.client import DatabaseClient
 from tux.database.exceptions import CheckViolationError
 from tux.database.models import Guild
 from tux.database.repositories.cases import CaseRepository
-from tux.database.repositories.guild import GuildRepository, page_size
+from tux.database.repositories.guild import GuildRepository
+from tux.database.repositories.support import page_size
 from tux.database.transactions.patterns import TransactionManager
 
 GUILD = 4242

@@ -10,8 +10,8 @@ import pytest
 from tux.database.core.client import DatabaseClient
 from tux.database.exceptions import CheckViolationError, ValidationError
 from tux.database.models import Reminder
-from tux.database.repositories.levels import ensure_guild
 from tux.database.repositories.reminders import ReminderRepository
+from tux.database.repositories.support import insert_guild_if_missing
 from tux.database.settings import DatabaseSettings
 
 GUILD = 110_000_000_000_000_001
@@ -25,7 +25,7 @@ NOW = datetime(2031, 6, 1, 8, 30, tzinfo=UTC)
 async def reminders(client: DatabaseClient) -> ReminderRepository:
     async with client.sessions.writing() as session:
         for guild in (GUILD, OTHER_GUILD):
-            await ensure_guild(session, guild, is_sqlite=client.sessions.is_sqlite)
+            await insert_guild_if_missing(client.sessions, session, guild)
     return ReminderRepository(client.sessions)
 
 

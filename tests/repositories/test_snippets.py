@@ -9,8 +9,8 @@ import pytest
 from tux.database.core.client import DatabaseClient
 from tux.database.exceptions import ConflictError, UnknownFieldError, ValidationError
 from tux.database.models import Snippet
-from tux.database.repositories.levels import ensure_guild
 from tux.database.repositories.snippets import SnippetRepository
+from tux.database.repositories.support import insert_guild_if_missing
 from tux.database.transactions.patterns import TransactionManager
 
 GUILD = 500_000_000_000_000_001
@@ -22,7 +22,7 @@ AUTHOR = 400_000_000_000_000_001
 async def snippets(client: DatabaseClient) -> SnippetRepository:
     async with client.sessions.writing() as session:
         for guild in (GUILD, OTHER_GUILD):
-            await ensure_guild(session, guild, is_sqlite=client.sessions.is_sqlite)
+            await insert_guild_if_missing(client.sessions, session, guild)
     return SnippetRepository(client.sessions)
 
 

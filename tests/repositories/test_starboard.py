@@ -10,8 +10,8 @@ from tux.database.core.client import DatabaseClient
 from tux.database.exceptions import CheckViolationError, ConflictError, UnknownFieldError, ValidationError
 from tux.database.models import Guild, StarboardMessage
 from tux.database.repositories.base import SQLAlchemyRepository
-from tux.database.repositories.levels import ensure_guild
 from tux.database.repositories.starboard import StarboardMessageRepository, StarboardRepository
+from tux.database.repositories.support import insert_guild_if_missing
 
 GUILD = 140_000_000_000_000_001
 OTHER_GUILD = 140_000_000_000_000_002
@@ -39,7 +39,7 @@ def guilds(client: DatabaseClient) -> Guilds:
 async def messages(client: DatabaseClient) -> StarboardMessageRepository:
     async with client.sessions.writing() as session:
         for guild in (GUILD, OTHER_GUILD):
-            await ensure_guild(session, guild, is_sqlite=client.sessions.is_sqlite)
+            await insert_guild_if_missing(client.sessions, session, guild)
     return StarboardMessageRepository(client.sessions)
 
 

@@ -17,7 +17,7 @@ from tux.database.models import AFK
 from tux.database.repositories.base import SQLAlchemyRepository
 from tux.database.repositories.filters import check_window
 from tux.database.repositories.interfaces import IAfkRepository
-from tux.database.repositories.levels import MEMBER_KEY, checked, ensure_guild
+from tux.database.repositories.support import MEMBER_KEY, checked, insert_guild_if_missing
 from tux.database.repositories.validation import column_specs, validate_payload
 
 
@@ -52,7 +52,7 @@ class AfkRepository(SQLAlchemyRepository[AFK], IAfkRepository):
             .execution_options(populate_existing=True)
         )
         async with self._sessions.writing() as session:
-            await ensure_guild(session, cast("int", values["guild_id"]), is_sqlite=self._sessions.is_sqlite)
+            await insert_guild_if_missing(self._sessions, session, cast("int", values["guild_id"]))
             return cast("AFK", (await session.scalars(statement)).one())
 
     async def remove(self, *, guild_id: int, member_id: int) -> bool:

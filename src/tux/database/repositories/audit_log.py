@@ -14,8 +14,8 @@ from sqlalchemy import ColumnElement, select
 from tux.database.exceptions import ValidationError
 from tux.database.models import AuditLog
 from tux.database.repositories.base import SQLAlchemyRepository
-from tux.database.repositories.guild import checked, page_size
 from tux.database.repositories.interfaces import IAuditLogRepository
+from tux.database.repositories.support import checked, page_size
 
 
 def _refuse(operation: str) -> NoReturn:

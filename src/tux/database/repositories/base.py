@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Select, delete, exists, func, inspect, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.schema import Column
 
@@ -15,6 +14,7 @@ from tux.database.exceptions import ValidationError
 from tux.database.models.base import Base
 from tux.database.repositories.filters import build_order_by, build_where, check_window
 from tux.database.repositories.interfaces import IRepository
+from tux.database.repositories.support import dialect_insert
 from tux.database.repositories.validation import coerce_value, field_spec, validate_payload
 
 ModelT = TypeVar("ModelT", bound=Base)
@@ -77,7 +77,7 @@ class SQLAlchemyRepository(IRepository[ModelT]):
 
     def _insert(self) -> Any:
         """Return the dialect's ``insert`` construct (it has ``on_conflict_do_*``) for ``model``."""
-        return sqlite.insert(self.model) if self._sessions.is_sqlite else postgresql.insert(self.model)
+        return dialect_insert(self._sessions, self.model)
 
     async def find_by_id(self, id: Identity) -> ModelT | None:  # noqa: A002 - the plan's interface name
         """Return the row with primary key ``id``, or ``None``."""

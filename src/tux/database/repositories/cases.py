@@ -18,8 +18,8 @@ from tux.database.exceptions import ValidationError
 from tux.database.models import Case, CaseStatus, CaseType, Guild
 from tux.database.repositories.base import SQLAlchemyRepository
 from tux.database.repositories.filters import MAX_IN_VALUES
-from tux.database.repositories.guild import checked, checked_required, dialect_insert, page_size
 from tux.database.repositories.interfaces import ICaseRepository
+from tux.database.repositories.support import checked, checked_required, dialect_insert, page_size
 
 
 def _case_types(case_types: Sequence[CaseType]) -> list[CaseType]:

@@ -15,9 +15,9 @@ from tux.database.exceptions import ValidationError
 from tux.database.models import GuildConfig
 from tux.database.models.guild_config import CHANNEL_AND_ROLE_COLUMNS
 from tux.database.repositories.base import SQLAlchemyRepository
-from tux.database.repositories.guild import checked, dialect_insert, insert_guild_if_missing
 from tux.database.repositories.interfaces import IGuildConfigRepository
 from tux.database.repositories.records import ModerationSettings
+from tux.database.repositories.support import checked, dialect_insert, insert_guild_if_missing
 from tux.database.repositories.validation import validate_payload
 
 _SETTINGS_COLUMNS = tuple(getattr(GuildConfig, name) for name in CHANNEL_AND_ROLE_COLUMNS)

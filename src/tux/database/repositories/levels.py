@@ -1,56 +1,18 @@
-"""``LevelsRepository``: XP per member with atomic increments, a keyset leaderboard and ranks in SQL.
-
-Also home of :func:`ensure_guild` and the small checks the guild-owned repositories (levels, levels
-config, AFK, starboard) share: every insert of a guild-owned row first makes sure the guild row exists,
-in the same session, with ``INSERT ... ON CONFLICT DO NOTHING``, so the foreign key never fails and two
-concurrent first events of a guild never race into a duplicate key.
-"""
+"""``LevelsRepository``: XP per member with atomic increments, a keyset leaderboard and ranks in SQL."""
 
 from __future__ import annotations
 
-import math
 from typing import Any, ClassVar, cast
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from tux.database.exceptions import ValidationError
-from tux.database.models import Guild, Levels
+from tux.database.models import Levels
 from tux.database.repositories.base import SQLAlchemyRepository
 from tux.database.repositories.filters import check_window
 from tux.database.repositories.interfaces import ILevelsRepository
-from tux.database.repositories.validation import coerce_value, field_spec
-
-MEMBER_KEY = ("member_id", "guild_id")
-"""Key order of the member-scoped tables in ``find_by_id``/``update``/``delete`` (the plan's order)."""
-
-
-async def ensure_guild(session: AsyncSession, guild_id: int, *, is_sqlite: bool) -> None:
-    """Insert guild ``guild_id`` unless it exists (one ``INSERT ... ON CONFLICT DO NOTHING``)."""
-    insert = sqlite.insert(Guild) if is_sqlite else postgresql.insert(Guild)
-    await session.execute(insert.values(id=guild_id).on_conflict_do_nothing(index_elements=["id"]))
-
-
-def checked(model: type[Any], name: str, value: object) -> Any:
-    """Return ``value`` validated for column ``name`` of ``model`` (type, range, NUL, length, tz)."""
-    return coerce_value(field_spec(model, name), value)
-
-
-def finite_number(label: str, value: object, *, minimum: float, inclusive: bool = True) -> float:
-    """Return ``value`` as a float, rejecting bools, NaN, infinities and values below ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValidationError(f"{label}: expected a number, got {type(value).__name__}")
-    try:
-        number = float(value)
-    except OverflowError:
-        raise ValidationError(f"{label}: {value!r} is too large") from None
-    too_small = number < minimum if inclusive else number <= minimum
-    if not math.isfinite(number) or too_small:
-        bound = ">=" if inclusive else ">"
-        raise ValidationError(f"{label}: expected a finite number {bound} {minimum:g}, got {value!r}")
-    return number
+from tux.database.repositories.support import MEMBER_KEY, checked, finite_number, insert_guild_if_missing
 
 
 class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
@@ -83,7 +45,7 @@ class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
             index_elements=["guild_id", "member_id"], set_={"xp": Levels.xp + statement.excluded.xp}
         ).returning(Levels.xp)
         async with self._sessions.writing() as session:
-            await ensure_guild(session, guild, is_sqlite=self._sessions.is_sqlite)
+            await insert_guild_if_missing(self._sessions, session, guild)
             return float((await session.execute(statement)).scalar_one())
 
     async def set_xp(self, *, guild_id: int, member_id: int, xp: float, level: int) -> Levels:
@@ -112,7 +74,7 @@ class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
             .execution_options(populate_existing=True)
         )
         async with self._sessions.writing() as session:
-            await ensure_guild(session, guild, is_sqlite=self._sessions.is_sqlite)
+            await insert_guild_if_missing(self._sessions, session, guild)
             return cast("Levels", (await session.scalars(statement)).one())
 
     async def leaderboard(

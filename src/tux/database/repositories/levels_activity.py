@@ -22,8 +22,13 @@ from tux.database.core.session import SessionProvider
 from tux.database.exceptions import ConfigurationError, ValidationError
 from tux.database.models import Guild, LevelChannelBlacklist, LevelRoleMultiplier, Levels, LevelsConfig
 from tux.database.repositories.filters import MAX_IN_VALUES
-from tux.database.repositories.guild import checked, checked_required, dialect_insert, insert_guild_if_missing
-from tux.database.repositories.levels import finite_number
+from tux.database.repositories.support import (
+    checked,
+    checked_required,
+    dialect_insert,
+    finite_number,
+    insert_guild_if_missing,
+)
 
 
 def _column_default(name: str) -> Any:

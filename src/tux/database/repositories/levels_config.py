@@ -16,7 +16,7 @@ from tux.database.exceptions import ValidationError
 from tux.database.models import LevelChannelBlacklist, LevelRoleMultiplier, LevelRoleReward, LevelsConfig
 from tux.database.repositories.base import SQLAlchemyRepository
 from tux.database.repositories.interfaces import ILevelsConfigRepository
-from tux.database.repositories.levels import checked, ensure_guild, finite_number
+from tux.database.repositories.support import checked, finite_number, insert_guild_if_missing
 
 
 class LevelsConfigRepository(SQLAlchemyRepository[LevelsConfig], ILevelsConfigRepository):
@@ -62,7 +62,7 @@ class LevelsConfigRepository(SQLAlchemyRepository[LevelsConfig], ILevelsConfigRe
             .execution_options(populate_existing=True)
         )
         async with self._sessions.writing() as session:
-            await ensure_guild(session, guild, is_sqlite=self._sessions.is_sqlite)
+            await insert_guild_if_missing(self._sessions, session, guild)
             return (await session.scalars(statement)).one()
 
     async def role_multipliers(self, guild_id: int) -> dict[int, float]:
@@ -92,7 +92,7 @@ class LevelsConfigRepository(SQLAlchemyRepository[LevelsConfig], ILevelsConfigRe
             index_elements=["guild_id", "role_id"], set_={"multiplier": statement.excluded.multiplier}
         )
         async with self._sessions.writing() as session:
-            await ensure_guild(session, guild, is_sqlite=self._sessions.is_sqlite)
+            await insert_guild_if_missing(self._sessions, session, guild)
             await session.execute(statement)
 
     async def blacklisted_channels(self, guild_id: int) -> set[int]:
@@ -117,6 +117,6 @@ class LevelsConfigRepository(SQLAlchemyRepository[LevelsConfig], ILevelsConfigRe
                     )
                 )
                 return
-            await ensure_guild(session, guild, is_sqlite=self._sessions.is_sqlite)
+            await insert_guild_if_missing(self._sessions, session, guild)
             statement = self._insert_into(LevelChannelBlacklist).values(guild_id=guild, channel_id=channel)
             await session.execute(statement.on_conflict_do_nothing(index_elements=["guild_id", "channel_id"]))

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from tux.database.exceptions import ValidationError
 from tux.database.models import MemberStatus, utcnow
 from tux.database.repositories.base import SQLAlchemyRepository
-from tux.database.repositories.guild import checked, dialect_insert, insert_guild_if_missing
 from tux.database.repositories.interfaces import IMemberStatusRepository
+from tux.database.repositories.support import checked, dialect_insert, insert_guild_if_missing
 from tux.database.repositories.validation import validate_payload
 
 _MANAGED_FIELDS = frozenset({"guild_id", "member_id", "updated_at"})

@@ -16,8 +16,13 @@ from tux.database.exceptions import NotFoundError, ValidationError
 from tux.database.models import PermissionAssignment, PermissionCommand, PermissionRank
 from tux.database.repositories.base import SQLAlchemyRepository
 from tux.database.repositories.filters import MAX_IN_VALUES
-from tux.database.repositories.guild import checked, checked_required, dialect_insert, insert_guild_if_missing
 from tux.database.repositories.interfaces import IPermissionRankRepository
+from tux.database.repositories.support import (
+    checked,
+    checked_required,
+    dialect_insert,
+    insert_guild_if_missing,
+)
 from tux.database.repositories.validation import column_specs, validate_payload
 
 

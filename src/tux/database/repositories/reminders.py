@@ -19,7 +19,7 @@ from tux.database.models import Reminder
 from tux.database.repositories.base import SQLAlchemyRepository
 from tux.database.repositories.filters import check_window
 from tux.database.repositories.interfaces import IReminderRepository
-from tux.database.repositories.levels import checked
+from tux.database.repositories.support import checked
 
 
 class ReminderRepository(SQLAlchemyRepository[Reminder], IReminderRepository):

@@ -16,7 +16,7 @@ from tux.database.exceptions import ValidationError
 from tux.database.models import Starboard, StarboardMessage
 from tux.database.repositories.base import SQLAlchemyRepository
 from tux.database.repositories.interfaces import IStarboardMessageRepository, IStarboardRepository
-from tux.database.repositories.levels import checked, ensure_guild
+from tux.database.repositories.support import checked, insert_guild_if_missing
 from tux.database.repositories.validation import validate_payload
 
 
@@ -53,7 +53,7 @@ class StarboardRepository(SQLAlchemyRepository[Starboard], IStarboardRepository)
             .execution_options(populate_existing=True)
         )
         async with self._sessions.writing() as session:
-            await ensure_guild(session, cast("int", values["guild_id"]), is_sqlite=self._sessions.is_sqlite)
+            await insert_guild_if_missing(self._sessions, session, cast("int", values["guild_id"]))
             return cast("Starboard", (await session.scalars(statement)).one())
 
 

@@ -11,8 +11,8 @@ from datetime import datetime
 
 from tux.database.exceptions import ValidationError
 from tux.database.models import AFK, utcnow
-from tux.database.repositories.guild import checked_required
 from tux.database.repositories.interfaces import IAfkRepository
+from tux.database.repositories.support import checked_required
 from tux.database.transactions.patterns import TransactionManager
 
 

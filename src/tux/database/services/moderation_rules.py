@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 from tux.database.exceptions import ValidationError
 from tux.database.models import Case, CaseType, utcnow
-from tux.database.repositories.guild import MAX_PAGE_SIZE
+from tux.database.repositories.support import MAX_PAGE_SIZE
 from tux.database.repositories.validation import INT64_MAX
 
 MAX_REASON_LENGTH = 2000

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 from tux.database.exceptions import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from tux.database.models import Snippet
-from tux.database.repositories.guild import checked_required
 from tux.database.repositories.interfaces import IGuildRepository, IMemberStatusRepository, ISnippetRepository
+from tux.database.repositories.support import checked_required
 from tux.database.transactions.patterns import TransactionManager
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,100}")

@@ -1,0 +1,127 @@
+"""The vocabulary of the cache tables: lookups served from the cache, writes and the changes they state.
+
+A table (:mod:`~tux.database.repositories.cached_tables`) says, per repository interface, which read
+methods the cache serves (:class:`Lookup`: how to build the key from the call's arguments, how to load
+the row, what to return from it), which reads go straight to the database, and for every write method
+which :class:`Change` it makes, from its arguments and its result. The wrapper
+(:mod:`~tux.database.repositories.cached`) turns that into methods, and refuses a repository that has a
+method the table does not name, so a new write path cannot silently skip invalidation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Final
+
+from tux.database.caching.keys import CacheKey
+from tux.database.caching.region import CacheRegion
+from tux.database.models.base import Base
+from tux.database.repositories.validation import INT64_MAX
+
+
+class _Failed:
+    """Type of :data:`FAILED`."""
+
+    def __repr__(self) -> str:
+        return "FAILED"
+
+
+FAILED: Final = _Failed()
+"""The "result" a write's change function gets when the write raised (its outcome is unknown)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A write's statement of what it changed: ``event`` in ``guild_id``, for ``user_id``.
+
+    ``None`` means unknown and widens the invalidation: without a member the event drops the guild's
+    groups of its types, without a guild every guild's.
+    """
+
+    event: str
+    guild_id: object = None
+    user_id: object = None
+
+
+KeyBuilder = Callable[..., CacheKey[Any] | None]
+"""``(region, *args, **kwargs)`` of a call -> its key, or ``None`` when the call is not cacheable."""
+RowLoader = Callable[..., Awaitable[Any]]
+"""``(repository, *args, **kwargs)`` -> the model instance (or ``None``) to cache for the call."""
+Changes = Callable[..., Iterable[Change]]
+"""``(result, *args, **kwargs)`` of a write -> what it changed (``result`` is :data:`FAILED` on error)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """A read the cache serves.
+
+    Parameters
+    ----------
+    key
+        Builds the key; returns ``None`` for arguments that are not plain positive ids (those calls go
+        to the repository, which validates them as it always does).
+    load
+        Loads the model instance to cache; default: the method itself with the same arguments.
+    project
+        Turns the cached row into what the method returns; default: the rebuilt model instance.
+    """
+
+    key: KeyBuilder
+    load: RowLoader | None = None
+    project: Callable[[dict[str, Any]], Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """Everything the cache does for one repository interface.
+
+    Parameters
+    ----------
+    kind
+        Cache type of the rows (``None``: the repository has no cached reads, only writes to report).
+    model
+        The model whose rows are cached.
+    lookups
+        Reads served from the cache.
+    reads
+        Reads that always go to the database (lists, counts, ranks, ...).
+    writes
+        Every writing method and the changes it makes.
+    """
+
+    kind: str | None
+    model: type[Base] | None
+    lookups: Mapping[str, Lookup] = field(default_factory=lambda: MappingProxyType({}))
+    reads: frozenset[str] = frozenset()
+    writes: Mapping[str, Changes] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def snowflakes(*values: object) -> bool:
+    """Whether every value is a positive 64-bit int (``bool`` is not an id)."""
+    return all(type(value) is int and 0 < value <= INT64_MAX for value in values)
+
+
+def key_of(region: CacheRegion[Any], guild_id: object, *parts: object) -> CacheKey[Any] | None:
+    """Return the key of ``parts`` in ``guild_id`` if ids are plain snowflakes and names are text.
+
+    Written out rather than built on :func:`snowflakes`: it runs on every cache hit.
+    """
+    if type(guild_id) is not int or not 0 < guild_id <= INT64_MAX:
+        return None
+    for part in parts:
+        if type(part) is int:
+            if not 0 < part <= INT64_MAX:
+                return None
+        elif type(part) is not str:
+            return None
+    return region.key(guild_id, *parts)  # type: ignore[arg-type]  # checked just above
+
+
+def pair(identity: object, *, member_first: bool) -> tuple[object, object]:
+    """Return ``(guild, member)`` of a composite identity, or ``(None, None)`` if it is not a pair."""
+    if not isinstance(identity, tuple) or len(identity) != 2:
+        return None, None
+    first, second = identity
+    return (second, first) if member_first else (first, second)
