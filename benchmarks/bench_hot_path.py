@@ -1,0 +1,200 @@
+"""Speed of the cached repositories on a bot's hot path, as ratios against raw drivers in the same run.
+
+Run ``python benchmarks/bench_hot_path.py``. It needs PostgreSQL (``TUX_BENCH_PG_ADMIN_DSN``, default
+``postgresql://postgres@127.0.0.1:5432/postgres``; a temporary database is created and dropped) and Redis
+(``TUX_BENCH_REDIS_URL``, default ``redis://127.0.0.1:6379/0``; keys live in a fresh namespace that is
+deleted afterwards). Printed:
+
+(a) memory-level hit of ``db.guild_configs.find_by_id`` (a rebuilt ``GuildConfig``) vs a raw asyncpg
+    primary-key read of the same row (goal: >= 50x faster, median < 5 us);
+(b) Redis-level hit of ``find_by_id`` (memory off for the type) vs a raw redis-py ``GET`` of the same
+    entry bytes (goal: <= 1.3x);
+(c) the per-message path (prefix, restriction check, AFK check, levels ``process_message``) with and
+    without the cache: time and queries per message, on PostgreSQL + Redis and on embedded SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import redis.asyncio as aioredis
+from sqlalchemy import event
+
+from tux.database import Database
+from tux.database.models import utcnow
+
+PG_ADMIN_DSN = os.environ.get("TUX_BENCH_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TUX_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+GUILD = 123_456_789_012_345_678
+MEMBERS = [200_000_000_000_000_000 + n for n in range(50)]
+CHANNEL = 300_000_000_000_000_000
+MESSAGES = 1000
+Call = Callable[[], Awaitable[Any]]
+
+
+async def batch_timings(call: Call, *, batch: int, samples: int) -> list[float]:
+    """Return ``samples`` timings in microseconds, each the mean of ``batch`` consecutive calls."""
+    timings = []
+    for _ in range(samples):
+        started = time.perf_counter_ns()
+        for _ in range(batch):
+            await call()
+        timings.append((time.perf_counter_ns() - started) / batch / 1000)
+    return timings
+
+
+async def taking_turns(calls: Mapping[str, Call], samples: int) -> dict[str, list[float]]:
+    """Time single calls taking turns, so drift in the machine's load weighs on every contender alike."""
+    timings: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(samples):
+        for name, call in calls.items():
+            started = time.perf_counter_ns()
+            await call()
+            timings[name].append((time.perf_counter_ns() - started) / 1000)
+    return timings
+
+
+def row(label: str, timings: list[float], reference: list[float] | None = None, note: str = "") -> float:
+    """Print one line of the table; return the median."""
+    median = statistics.median(timings)
+    p95 = sorted(timings)[int(len(timings) * 0.95)]
+    ratio = f"{median / statistics.median(reference):8.2f}x" if reference is not None else " " * 9
+    print(f"  {label:<50} {median:10.2f} {p95:10.2f} {ratio}  {note}")
+    return median
+
+
+async def memory_vs_asyncpg(db: Database, dsn: str) -> None:
+    """(a): the cached repository's memory hit against a prepared asyncpg primary-key read."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        statement = await connection.prepare("SELECT * FROM guild_config WHERE id = $1")
+        find, prefix = db.guild_configs.find_by_id, db.guild_configs.get_prefix
+        await find(GUILD)
+        raw: list[float] = []
+        hits: list[float] = []
+        prefixes: list[float] = []
+        for _ in range(300):
+            raw += await batch_timings(lambda: statement.fetchrow(GUILD), batch=1, samples=3)
+            hits += await batch_timings(lambda: find(GUILD), batch=200, samples=1)
+            prefixes += await batch_timings(lambda: prefix(GUILD), batch=200, samples=1)
+    finally:
+        await connection.close()
+    print("(a) memory level vs raw asyncpg primary-key read of guild_config")
+    row("raw asyncpg fetchrow (prepared)", raw)
+    median = row("db.guild_configs.find_by_id, memory hit", hits, raw)
+    row("db.guild_configs.get_prefix, memory hit", prefixes, raw)
+    speedup = statistics.median(raw) / median
+    verdict = "met" if speedup >= 50 and median < 5 else "NOT met"
+    print(f"  -> find_by_id {speedup:.0f}x faster, median {median:.2f} us (goal >= 50x, < 5 us: {verdict})")
+
+
+async def redis_vs_get(url: str, namespace: str) -> None:
+    """(b): a Redis-level hit through the repository against a raw GET of the entry's bytes."""
+    policies = {"guild_config": {"levels": ["redis"]}}
+    raw = aioredis.Redis.from_url(REDIS_URL)
+    async with Database(url, REDIS_URL, redis_namespace=namespace, cache_policies=policies) as db:
+        await db.guild_configs.find_by_id(GUILD)
+        [entry] = [key async for key in raw.scan_iter(match=f"{namespace}:*:e:*")]
+
+        async def raw_get() -> Any:
+            return await raw.get(entry)
+
+        calls = {"raw": raw_get, "hit": lambda: db.guild_configs.find_by_id(GUILD)}
+        await taking_turns(calls, 200)
+        timings = await taking_turns(calls, 3000)
+        if db.cache.stats().per_type["guild_config"].hits["redis"] < 3000:
+            raise RuntimeError("the Redis level did not serve the lookups")
+    await raw.aclose()
+    print("(b) Redis level vs raw redis-py GET of the same entry bytes")
+    row("raw redis-py GET", timings["raw"])
+    median = row("db.guild_configs.find_by_id, Redis hit", timings["hit"], timings["raw"])
+    ratio = median / statistics.median(timings["raw"])
+    print(f"  -> {ratio:.2f}x a raw GET (goal <= 1.3x: {'met' if ratio <= 1.3 else 'NOT met'})")
+
+
+async def on_message(db: Database, member: int, now: Any) -> None:
+    """What the bot asks the data layer for every chat message."""
+    if await db.guild_configs.get_prefix(GUILD) is None:
+        raise RuntimeError("the guild is not set up")
+    if await db.moderation.is_banned(GUILD, member) or await db.moderation.is_jailed(GUILD, member):
+        return
+    await db.afk_service.get_afk(GUILD, member)
+    await db.levels_service.process_message(GUILD, member, CHANNEL, [], now=now)
+
+
+async def per_message(db: Database) -> tuple[list[float], float]:
+    """Return per-message timings and queries per message over :data:`MESSAGES` messages."""
+    queries = 0
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        nonlocal queries
+        queries += statement.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE", "WITH"))
+
+    await db.guild_setup.onboard(GUILD)
+    now = utcnow()
+    for member in MEMBERS:  # first messages (XP awarded, caches filled) are not measured
+        await on_message(db, member, now)
+    event.listen(db.client.engine.sync_engine, "before_cursor_execute", count)
+    timings = []
+    for index in range(MESSAGES):
+        moment = now + timedelta(seconds=index // len(MEMBERS))  # inside the 60 s cooldown: no XP
+        started = time.perf_counter_ns()
+        await on_message(db, MEMBERS[index % len(MEMBERS)], moment)
+        timings.append((time.perf_counter_ns() - started) / 1000)
+    event.remove(db.client.engine.sync_engine, "before_cursor_execute", count)
+    return timings, queries / MESSAGES
+
+
+async def hot_path(label: str, cached: Database, uncached: Database) -> None:
+    """(c): the per-message path with and without the cache on one backend."""
+    with_cache, cached_queries = await per_message(cached)
+    without, plain_queries = await per_message(uncached)
+    print(f"(c) per-message path, {label}")
+    row("without cache", without, note=f"{plain_queries:.2f} queries/message")
+    median = row("with cache", with_cache, without, note=f"{cached_queries:.2f} queries/message")
+    print(f"  -> {statistics.median(without) / median:.1f}x faster with the cache")
+
+
+async def main() -> None:
+    database = f"tuxbench_{uuid.uuid4().hex[:8]}"
+    namespace = f"tuxbench-{uuid.uuid4().hex[:8]}"
+    dsn = f"{PG_ADMIN_DSN.rsplit('/', 1)[0]}/{database}"
+    url = dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+    admin = await asyncpg.connect(PG_ADMIN_DSN)
+    await admin.execute(f'CREATE DATABASE "{database}"')
+    try:
+        print(f"{'':<52} {'median us':>10} {'p95 us':>10} {'ratio':>9}")
+        async with Database(url, REDIS_URL, redis_namespace=namespace) as db:
+            await db.migrate()
+            await db.guild_configs.upsert_config(GUILD, {"prefix": "!", "mod_log_id": 1})
+            await memory_vs_asyncpg(db, dsn)
+            await redis_vs_get(url, namespace)
+            async with Database(url, cache_enabled=False) as plain:
+                await hot_path("PostgreSQL + Redis", db, plain)
+        with tempfile.TemporaryDirectory() as directory:
+            sqlite = f"sqlite+aiosqlite:///{Path(directory) / 'bench.sqlite3'}"
+            async with Database(sqlite) as embedded, Database(sqlite, cache_enabled=False) as plain:
+                await embedded.migrate()
+                await hot_path("embedded SQLite, in-process cache", embedded, plain)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await admin.close()
+        client = aioredis.Redis.from_url(REDIS_URL)
+        keys = [key async for key in client.scan_iter(match=f"{namespace}:*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
