@@ -6,10 +6,10 @@ import asyncio
 from typing import Any, ClassVar
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from tux.database.core.client import DatabaseClient
-from tux.database.exceptions import ConflictError, DatabaseLockedError, TransactionError
+from tux.database.exceptions import ConflictError, DatabaseLockedError, LockTimeoutError, TransactionError
 from tux.database.models import Guild
 from tux.database.repositories.base import SQLAlchemyRepository
 from tux.database.settings import DatabaseSettings
@@ -307,3 +307,51 @@ async def test_retries_are_bounded(backend: str, database_url: str, guilds: Guil
     finally:
         await impatient.close()
     assert manager.monitor.stats("bounded").retried == 2
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_statement_timeout_cancels_a_slow_statement(
+    client: DatabaseClient, transactions: TransactionManager
+) -> None:
+    with pytest.raises(LockTimeoutError):
+        async with transactions.transaction(statement_timeout=0.05) as unit:
+            await unit.session.execute(text("SELECT pg_sleep(5)"))
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_lock_timeout_gives_up_on_a_held_row_lock(
+    guilds: Guilds, transactions: TransactionManager
+) -> None:
+    await guilds.create({"id": GUILD})
+    holder_locked, waiter_done = asyncio.Event(), asyncio.Event()
+
+    async def holder() -> None:
+        async with transactions.transaction():
+            await guilds.update(GUILD, {"case_count": 1})
+            holder_locked.set()
+            await waiter_done.wait()
+
+    async def waiter() -> None:
+        await holder_locked.wait()
+        try:
+            with pytest.raises(LockTimeoutError):
+                async with transactions.transaction(lock_timeout=0.05):
+                    await guilds.update(GUILD, {"case_count": 2})
+        finally:
+            waiter_done.set()
+
+    await asyncio.gather(holder(), waiter())
+    found = await guilds.find_by_id(GUILD)
+    assert found is not None
+    assert found.case_count == 1
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_timeouts_are_local_to_their_transaction(
+    guilds: Guilds, transactions: TransactionManager
+) -> None:
+    async with transactions.transaction(statement_timeout=0.05, lock_timeout=0.05) as unit:
+        await unit.session.execute(text("SELECT 1"))
+    async with transactions.transaction() as unit:
+        setting = (await unit.session.execute(text("SHOW statement_timeout"))).scalar()
+    assert setting == "0"
