@@ -35,8 +35,6 @@ class UnitOfWork:
 
     session: AsyncSession
     owner: asyncio.Task[Any] | None
-    read_only: bool = False
-    depth: int = 0
     commit_callbacks: list[CommitCallback] = field(default_factory=list[CommitCallback])
 
     async def run_commit_callbacks(self) -> None:
@@ -130,10 +128,10 @@ class SessionProvider:
         """Yield a session for reads: the unit of work's, or a short read transaction."""
         unit = self.current()
         if unit is not None:
-            async with _translated():
+            async with translated_errors():
                 yield unit.session
             return
-        async with self._factory() as session, _translated():
+        async with self._factory() as session, translated_errors():
             if self._sqlite:
                 await session.connection(execution_options={READ_ONLY_OPTION: True})
             yield session
@@ -143,15 +141,15 @@ class SessionProvider:
         """Yield a session for writes: the unit of work's, or a short transaction committed on exit."""
         unit = self.current()
         if unit is not None:
-            async with _translated():
+            async with translated_errors():
                 yield unit.session
             return
-        async with self.write_turn(), self._factory() as session, _translated(), session.begin():
+        async with self.write_turn(), self._factory() as session, translated_errors(), session.begin():
             yield session
 
 
 @asynccontextmanager
-async def _translated() -> AsyncIterator[None]:
+async def translated_errors() -> AsyncIterator[None]:
     """Re-raise driver errors as the project's exceptions."""
     try:
         yield

@@ -20,8 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from tux.database.core.engine import READ_ONLY_OPTION
-from tux.database.core.errors import translate_error
-from tux.database.core.session import CommitCallback, SessionProvider, UnitOfWork
+from tux.database.core.session import CommitCallback, SessionProvider, UnitOfWork, translated_errors
 from tux.database.exceptions import TransactionError
 from tux.database.transactions.monitoring import TransactionMonitor
 from tux.database.transactions.retry import RetryPolicy, is_retryable
@@ -154,19 +153,16 @@ class TransactionManager:
     @asynccontextmanager
     async def _outermost(self, options: TransactionOptions) -> AsyncIterator[UnitOfWork]:
         session = self._sessions.factory()
-        unit = UnitOfWork(session=session, owner=asyncio.current_task(), read_only=options.read_only)
+        unit = UnitOfWork(session=session, owner=asyncio.current_task())
         token = self._sessions.bind(unit)
         try:
-            try:
+            async with translated_errors():
                 await self._begin(session, options)
                 yield unit
                 await session.commit()
-            except BaseException as error:
-                await _rollback_quietly(session)
-                translated = translate_error(error) if isinstance(error, Exception) else None
-                if translated is not None and translated is not error:
-                    raise translated from error
-                raise
+        except BaseException:
+            await _rollback_quietly(session)
+            raise
         finally:
             self._sessions.unbind(token)
             await session.close()
@@ -175,18 +171,12 @@ class TransactionManager:
     @asynccontextmanager
     async def _savepoint(self, unit: UnitOfWork) -> AsyncIterator[None]:
         registered = len(unit.commit_callbacks)
-        unit.depth += 1
         try:
-            async with unit.session.begin_nested():
+            async with translated_errors(), unit.session.begin_nested():
                 yield
-        except BaseException as error:
+        except BaseException:
             del unit.commit_callbacks[registered:]
-            translated = translate_error(error) if isinstance(error, Exception) else None
-            if translated is not None and translated is not error:
-                raise translated from error
             raise
-        finally:
-            unit.depth -= 1
 
     async def _begin(self, session: AsyncSession, options: TransactionOptions) -> None:
         execution_options: dict[str, Any] = {}
