@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
 import typer
+from loguru import logger
 from rich.console import Console
 
 from tux.database.cli.demo import run_demo
@@ -14,6 +16,15 @@ from tux.database.settings import redact_url
 
 app = typer.Typer(help="Tux database tools.", no_args_is_help=True, add_completion=False)
 console = Console()
+
+
+@app.callback()
+def configure(
+    log_level: str = typer.Option("WARNING", help="Library log level (DEBUG, INFO, WARNING, ...)."),
+) -> None:
+    """Route the library's loguru records to stderr at ``log_level``."""
+    logger.remove()
+    logger.add(sys.stderr, level=log_level.upper())
 
 
 @app.command()
