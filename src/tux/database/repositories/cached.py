@@ -12,8 +12,8 @@ interface (so ``isinstance`` and the registry's typing hold) whose methods are m
   :class:`Invalidator`, which registers their invalidation with ``sessions.after_commit``: queued
   until the outermost commit and dropped on rollback, or run at once outside a transaction. A write
   that raised may have committed (a lost connection during ``COMMIT``, a cancellation), so its changes
-  are still reported, widened where the result was needed; only bad input (validation errors, wrong
-  arguments), which never reaches SQL, is not;
+  are still reported, widened where the result was needed; only bad input (validation errors,
+  arguments that do not fit the method), which never reaches SQL, is not;
 * every other table-named method goes straight to the repository. A repository with a public coroutine
   method its table does not name is refused, so no write can bypass invalidation.
 """
@@ -37,8 +37,8 @@ from tux.database.repositories.cached_specs import FAILED, Change, Changes, Look
 from tux.database.repositories.cached_tables import TABLES
 
 Method = Callable[..., Coroutine[Any, Any, Any]]
-_NOT_SENT = (ValidationError, TypeError)
-"""Errors raised before any SQL runs: such a write changed nothing."""
+_NOT_SENT = ValidationError
+"""Bad input is refused before any SQL is built: such a write changed nothing."""
 
 
 class Invalidator:
@@ -148,20 +148,19 @@ class CacheWrapper:
         if table is None:
             return repository
         _check_coverage(type(repository), table)
-        namespace: dict[str, Any] = {name: _forwarding(name) for name in table.reads}
-        namespace["__module__"] = __name__
-        namespace |= {name: self._writing(name, changes) for name, changes in table.writes.items()}
+        methods: dict[str, Method] = {name: _forwarding(name) for name in table.reads}
+        methods |= {name: self._writing(name, changes) for name, changes in table.writes.items()}
         if table.lookups:
             assert table.kind is not None  # a table with lookups names its kind and model
             assert table.model is not None
             codec = RowCodec(table.model)
             region = self._cache.region(table.kind, codec.value_type)
-            namespace |= {
+            methods |= {
                 name: self._looking_up(name, lookup, region, codec) for name, lookup in table.lookups.items()
             }
-        for name, method in namespace.items():
-            if callable(method):
-                _describe(method, interface, type(repository), name)
+        for name, method in methods.items():
+            _describe(method, interface, type(repository), name)
+        namespace = {**methods, "__module__": __name__}
         cls = type(f"Cached{type(repository).__name__}", (CachedRepository, interface), namespace)
         return cls(repository)
 
@@ -195,7 +194,9 @@ class CacheWrapper:
         def targets(result: object, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Targets:
             try:
                 return invalidator.targets(changes(result, *args, **kwargs))
-            except Exception:  # noqa: BLE001 - a table bug must not leave stale entries: drop everything
+            except Exception as error:  # noqa: BLE001 - a table bug must not leave stale entries
+                if isinstance(error, TypeError) and result is FAILED:
+                    return Targets()  # the arguments do not fit the method: it never ran
                 logger.opt(exception=True).error("cache table of {} failed; flushing the cache", name)
                 return Targets(tags=(EPOCH_TAG,))
 

@@ -33,6 +33,7 @@ from tux.database.repositories.interfaces import (
 )
 from tux.database.repositories.levels_activity import ILevelsActivityRepository
 from tux.database.repositories.records import ModerationSettings
+from tux.database.repositories.validation import INT64_MAX
 
 BASE_READS = frozenset({"find_by_id", "find_all", "find_one", "exists", "count"})
 Place = tuple[object, object]
@@ -117,7 +118,10 @@ def _no_change(*_: object, **__: object) -> list[Change]:
 
 
 def _guild_key(region: CacheRegion[Any], guild_id: object) -> CacheKey[Any] | None:
-    return key_of(region, guild_id)
+    """Key of a per-guild row: the hottest lookups, so the id check is written out here."""
+    if type(guild_id) is int and 0 < guild_id <= INT64_MAX:
+        return region.key(guild_id)
+    return None
 
 
 def _member_key(region: CacheRegion[Any], guild_id: object, member_id: object) -> CacheKey[Any] | None:
@@ -129,7 +133,9 @@ def _case_key(region: CacheRegion[Any], guild_id: object, case_number: object) -
 
 
 def _id_key(region: CacheRegion[Any], id: object) -> CacheKey[Any] | None:  # noqa: A002 - interface name
-    return key_of(region, id)
+    if type(id) is int and 0 < id <= INT64_MAX:
+        return region.key(id)
+    return None
 
 
 _by_guild = Lookup(key=_id_key)
