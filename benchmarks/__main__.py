@@ -8,11 +8,13 @@ from pathlib import Path
 
 
 def main() -> int:
-    """Run ``bench_*.py`` one after another; return non-zero if any failed."""
+    """Run each ``bench_*.py`` as a module from the repository root; return non-zero if any failed."""
+    folder = Path(__file__).parent
     failed = 0
-    for script in sorted(Path(__file__).parent.glob("bench_*.py")):
+    for script in sorted(folder.glob("bench_*.py")):
         print(f"\n=== {script.stem} ===", flush=True)
-        failed += subprocess.run([sys.executable, str(script)], check=False).returncode != 0
+        command = [sys.executable, "-m", f"{folder.name}.{script.stem}"]
+        failed += subprocess.run(command, cwd=folder.parent, check=False).returncode != 0
     return 1 if failed else 0
 
 
