@@ -57,6 +57,9 @@ class SessionProvider:
         self._sqlite = sqlite
         self._write_wait_timeout = write_wait_timeout
         self._write_lock = asyncio.Lock() if sqlite else None
+        self._read_options: dict[str, object] = (
+            {READ_ONLY_OPTION: True} if sqlite else {"isolation_level": "AUTOCOMMIT"}
+        )
 
     @property
     def factory(self) -> async_sessionmaker[AsyncSession]:
@@ -125,15 +128,18 @@ class SessionProvider:
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
-        """Yield a session for reads: the unit of work's, or a short read transaction."""
+        """Yield a session for reads: the unit of work's, or a short read of its own.
+
+        Outside a unit of work a read needs no transaction: SQLite reads with ``BEGIN DEFERRED`` (no write
+        lock), PostgreSQL in autocommit, which saves the ``BEGIN`` and ``ROLLBACK`` round trips.
+        """
         unit = self.current()
         if unit is not None:
             async with translated_errors():
                 yield unit.session
             return
         async with self._factory() as session, translated_errors():
-            if self._sqlite:
-                await session.connection(execution_options={READ_ONLY_OPTION: True})
+            await session.connection(execution_options=self._read_options)
             yield session
 
     @asynccontextmanager
