@@ -7,7 +7,9 @@ the ``cache_entry`` table on both backends.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
+import queue
 import signal
 import socket
 import subprocess
@@ -15,6 +17,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
+from multiprocessing.context import SpawnProcess
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +210,31 @@ async def cache_engine(empty_database_url: str) -> AsyncIterator[tuple[AsyncEngi
     sessions = SessionProvider(factory, sqlite=url.get_backend_name() == "sqlite")
     yield engine, sessions
     await engine.dispose()
+
+
+SPAWN = multiprocessing.get_context("spawn")
+
+
+@pytest.fixture
+def spawn() -> Iterator[Any]:
+    started: list[SpawnProcess] = []
+
+    def run(target: Any, *args: Any) -> SpawnProcess:
+        process = SPAWN.Process(target=target, args=args, daemon=True)
+        process.start()
+        started.append(process)
+        return process
+
+    yield run
+    for process in started:
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
+def next_event(events: Any, within: float = 30.0) -> tuple[Any, ...]:
+    try:
+        return tuple(events.get(timeout=within))
+    except queue.Empty:
+        raise AssertionError("the other process did not report in time") from None

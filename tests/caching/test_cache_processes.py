@@ -6,48 +6,19 @@ concurrent misses of one key in each process cost one database query in all (Red
 
 from __future__ import annotations
 
-import multiprocessing
-import queue
 import time
-from collections.abc import Iterator
-from multiprocessing.context import SpawnProcess
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
 
 from tests.caching import cache_workers
+from tests.caching.conftest import SPAWN, next_event
 from tests.conftest import REDIS_URL, STEADY_CACHE
 from tux.database import Database
 
-CONTEXT = multiprocessing.get_context("spawn")
 GUILD = 777_777_777_777_777_777
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"])
-
-
-@pytest.fixture
-def spawn() -> Iterator[Any]:
-    started: list[SpawnProcess] = []
-
-    def run(target: Any, *args: Any) -> SpawnProcess:
-        process = CONTEXT.Process(target=target, args=args, daemon=True)
-        process.start()
-        started.append(process)
-        return process
-
-    yield run
-    for process in started:
-        process.join(timeout=10)
-        if process.is_alive():
-            process.kill()
-            process.join()
-
-
-def next_event(events: Any, within: float = 30.0) -> tuple[Any, ...]:
-    try:
-        return tuple(events.get(timeout=within))
-    except queue.Empty:
-        raise AssertionError("the other process did not report in time") from None
 
 
 async def test_the_other_process_serves_the_committed_prefix_within_100_ms(
@@ -57,7 +28,7 @@ async def test_the_other_process_serves_the_committed_prefix_within_100_ms(
         database_url, REDIS_URL, redis_namespace=redis_namespace, cache_options=STEADY_CACHE
     ) as db:
         await db.guild_configs.upsert_config(GUILD, {"prefix": "$"})
-        events = CONTEXT.Queue()
+        events = SPAWN.Queue()
         spawn(cache_workers.watch_prefix, database_url, redis_namespace, GUILD, events)
         assert next_event(events) == ("ready", "$", 1), "the other process serves the prefix from memory"
         started = time.monotonic()
@@ -74,7 +45,7 @@ async def test_a_stampede_across_two_processes_queries_once(
         await db.guild_configs.upsert_config(GUILD, {"prefix": "$"})
     raw = aioredis.Redis.from_url(REDIS_URL)
     try:
-        first, second = CONTEXT.Queue(), CONTEXT.Queue()
+        first, second = SPAWN.Queue(), SPAWN.Queue()
         spawn(cache_workers.stampede, database_url, redis_namespace, GUILD, first)
         assert next_event(first) == ("missed",)
         deadline = time.monotonic() + 30

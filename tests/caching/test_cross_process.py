@@ -2,46 +2,14 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import queue
 import time
-from collections.abc import Iterator
-from multiprocessing.context import SpawnProcess
 from typing import Any
 
-import pytest
 import redis.asyncio as aioredis
 
 from tests.caching import processes
-from tests.caching.conftest import SHARED_REDIS, STEADY
+from tests.caching.conftest import SHARED_REDIS, SPAWN, STEADY, next_event
 from tux.database.caching.manager import CacheManager
-
-CONTEXT = multiprocessing.get_context("spawn")
-
-
-@pytest.fixture
-def spawn() -> Iterator[Any]:
-    started: list[SpawnProcess] = []
-
-    def run(target: Any, *args: Any) -> SpawnProcess:
-        process = CONTEXT.Process(target=target, args=args, daemon=True)
-        process.start()
-        started.append(process)
-        return process
-
-    yield run
-    for process in started:
-        process.join(timeout=10)
-        if process.is_alive():
-            process.kill()
-            process.join()
-
-
-def next_event(events: Any, within: float = 30.0) -> tuple[Any, ...]:
-    try:
-        return tuple(events.get(timeout=within))
-    except queue.Empty:
-        raise AssertionError("the other process did not report in time") from None
 
 
 async def test_the_other_process_serves_the_new_value_within_100_ms(
@@ -51,7 +19,7 @@ async def test_the_other_process_serves_the_new_value_within_100_ms(
     cache = CacheManager(STEADY, redis_url=SHARED_REDIS, namespace=namespace)
     await cache.start()
     try:
-        events = CONTEXT.Queue()
+        events = SPAWN.Queue()
         spawn(processes.watch_for_update, namespace, events)
         assert next_event(events) == ("ready", "prefix $", "prefix $")
         await raw_redis.set(f"{namespace}:truth", "prefix !")  # the committed update
@@ -69,7 +37,7 @@ async def test_the_other_process_serves_the_new_value_within_100_ms(
 async def test_a_stampede_across_processes_loads_once(
     namespace: str, raw_redis: aioredis.Redis, spawn: Any
 ) -> None:
-    events_a, events_b = CONTEXT.Queue(), CONTEXT.Queue()
+    events_a, events_b = SPAWN.Queue(), SPAWN.Queue()
     spawn(processes.stampede, namespace, events_a)
     assert next_event(events_a) == ("missed",)
     deadline = time.monotonic() + 30

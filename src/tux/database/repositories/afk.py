@@ -15,9 +15,8 @@ from sqlalchemy import select
 from tux.database.exceptions import ValidationError
 from tux.database.models import AFK
 from tux.database.repositories.base import SQLAlchemyRepository
-from tux.database.repositories.filters import check_window
 from tux.database.repositories.interfaces import IAfkRepository
-from tux.database.repositories.support import MEMBER_KEY, checked, insert_guild_if_missing
+from tux.database.repositories.support import MEMBER_KEY, checked, insert_guild_if_missing, page_size
 from tux.database.repositories.validation import column_specs, validate_payload
 
 
@@ -67,9 +66,7 @@ class AfkRepository(SQLAlchemyRepository[AFK], IAfkRepository):
         ValidationError
             If ``now`` is naive or ``limit`` is not a positive integer.
         """
-        check_window(limit, None)
-        if limit == 0:
-            raise ValidationError("limit must be at least 1")
+        page_size(limit)
         moment = checked(AFK, "until", now)
         if moment is None:
             raise ValidationError("now: expected an aware datetime")

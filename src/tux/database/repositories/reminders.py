@@ -14,12 +14,10 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from tux.database.exceptions import ValidationError
 from tux.database.models import Reminder
 from tux.database.repositories.base import SQLAlchemyRepository
-from tux.database.repositories.filters import check_window
 from tux.database.repositories.interfaces import IReminderRepository
-from tux.database.repositories.support import checked
+from tux.database.repositories.support import checked, page_size
 
 
 class ReminderRepository(SQLAlchemyRepository[Reminder], IReminderRepository):
@@ -53,9 +51,7 @@ class ReminderRepository(SQLAlchemyRepository[Reminder], IReminderRepository):
         ValidationError
             If ``now`` is naive or ``limit`` is not a positive integer.
         """
-        check_window(limit, None)
-        if limit == 0:
-            raise ValidationError("limit must be at least 1")
+        page_size(limit)
         moment = checked(Reminder, "reminder_expires_at", now)
         due = (
             select(Reminder.reminder_id)
