@@ -35,6 +35,7 @@ from tux.database.repositories.interfaces import (
     ICaseRepository,
     IGuildConfigRepository,
     IGuildRepository,
+    ILevelsActivityRepository,
     ILevelsConfigRepository,
     ILevelsRepository,
     IMemberStatusRepository,
@@ -45,7 +46,7 @@ from tux.database.repositories.interfaces import (
     IStarboardRepository,
 )
 from tux.database.repositories.levels import LevelsRepository
-from tux.database.repositories.levels_activity import ILevelsActivityRepository, LevelsActivityRepository
+from tux.database.repositories.levels_activity import LevelsActivityRepository
 from tux.database.repositories.levels_config import LevelsConfigRepository
 from tux.database.repositories.member_status import MemberStatusRepository
 from tux.database.repositories.permissions import PermissionRankRepository

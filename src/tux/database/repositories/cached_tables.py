@@ -25,13 +25,13 @@ from tux.database.repositories.interfaces import (
     ICaseRepository,
     IGuildConfigRepository,
     IGuildRepository,
+    ILevelsActivityRepository,
     ILevelsConfigRepository,
     ILevelsRepository,
     IMemberStatusRepository,
     ISnippetRepository,
     IStarboardRepository,
 )
-from tux.database.repositories.levels_activity import ILevelsActivityRepository
 from tux.database.repositories.records import ModerationSettings
 from tux.database.repositories.validation import INT64_MAX
 

@@ -29,7 +29,7 @@ from tux.database.models import (
     Starboard,
     StarboardMessage,
 )
-from tux.database.repositories.records import ModerationSettings
+from tux.database.repositories.records import MessageContext, ModerationSettings, XpAward
 
 ModelType = TypeVar("ModelType")
 
@@ -343,3 +343,34 @@ class IStarboardMessageRepository(IRepository[StarboardMessage]):
         self, guild_id: int, starboard_message_id: int
     ) -> StarboardMessage | None:
         """Return the original message of a starboard post."""
+
+
+class ILevelsActivityRepository(ABC):
+    """Per-message levelling queries: the decision read, the gated award and the level write."""
+
+    @abstractmethod
+    async def message_context(
+        self, *, guild_id: int, member_id: int, channel_id: int, role_ids: Sequence[int]
+    ) -> MessageContext:
+        """Return the guild's rules, the channel and role facts and the member's row in one query."""
+
+    @abstractmethod
+    async def award_if_cooled_down(
+        self,
+        *,
+        guild_id: int,
+        member_id: int,
+        amount: float,
+        now: datetime,
+        cooldown_seconds: int,
+        create_guild: bool,
+    ) -> XpAward | None:
+        """Add ``amount`` XP and stamp ``now`` unless blacklisted or inside the cooldown; atomic.
+
+        ``None`` when no XP was awarded. ``create_guild`` inserts the guild row first (when the context
+        said it is missing).
+        """
+
+    @abstractmethod
+    async def store_level(self, *, guild_id: int, member_id: int, level: int) -> None:
+        """Write the member's level (after an award moved their XP across a threshold)."""

@@ -10,9 +10,7 @@ one member award XP once, and a member's first message inserts the row in the sa
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -22,6 +20,8 @@ from tux.database.core.session import SessionProvider
 from tux.database.exceptions import ConfigurationError, ValidationError
 from tux.database.models import Guild, LevelChannelBlacklist, LevelRoleMultiplier, Levels, LevelsConfig
 from tux.database.repositories.filters import MAX_IN_VALUES
+from tux.database.repositories.interfaces import ILevelsActivityRepository
+from tux.database.repositories.records import MessageContext, XpAward
 from tux.database.repositories.support import (
     checked,
     checked_required,
@@ -42,67 +42,6 @@ def _column_default(name: str) -> Any:
 DEFAULT_ENABLED: bool = _column_default("enabled")
 DEFAULT_COOLDOWN_SECONDS: int = _column_default("xp_cooldown_seconds")
 DEFAULT_BASE_XP: float = _column_default("base_xp")
-
-
-@dataclass(frozen=True, slots=True)
-class MessageContext:
-    """What deciding a message's XP needs, read in one query.
-
-    ``guild_known`` is false when the guild has no row yet (the award must then create it). The rules
-    are the guild's ``levels_config`` or, without one, the column defaults. ``multiplier`` is the highest
-    multiplier among the member's roles that have one, ``1.0`` when none has. The member fields describe
-    the member's ``levels`` row, zero/``None`` when there is none yet.
-    """
-
-    guild_known: bool
-    enabled: bool
-    cooldown_seconds: int
-    base_xp: float
-    channel_blacklisted: bool
-    multiplier: float
-    member_blacklisted: bool
-    xp: float
-    level: int
-    last_message: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class XpAward:
-    """The member's row right after an award: the new XP total and the level stored before it."""
-
-    xp: float
-    stored_level: int
-
-
-class ILevelsActivityRepository(ABC):
-    """Per-message levelling queries: the decision read, the gated award and the level write."""
-
-    @abstractmethod
-    async def message_context(
-        self, *, guild_id: int, member_id: int, channel_id: int, role_ids: Sequence[int]
-    ) -> MessageContext:
-        """Return the guild's rules, the channel and role facts and the member's row in one query."""
-
-    @abstractmethod
-    async def award_if_cooled_down(
-        self,
-        *,
-        guild_id: int,
-        member_id: int,
-        amount: float,
-        now: datetime,
-        cooldown_seconds: int,
-        create_guild: bool,
-    ) -> XpAward | None:
-        """Add ``amount`` XP and stamp ``now`` unless blacklisted or inside the cooldown; atomic.
-
-        ``None`` when no XP was awarded. ``create_guild`` inserts the guild row first (when the context
-        said it is missing).
-        """
-
-    @abstractmethod
-    async def store_level(self, *, guild_id: int, member_id: int, level: int) -> None:
-        """Write the member's level (after an award moved their XP across a threshold)."""
 
 
 def _snowflake(model: type[Any], name: str, value: object) -> int:

@@ -17,8 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tux.database.models import Levels, utcnow
-from tux.database.repositories.interfaces import ILevelsConfigRepository, ILevelsRepository
-from tux.database.repositories.levels_activity import ILevelsActivityRepository, MessageContext
+from tux.database.repositories.interfaces import (
+    ILevelsActivityRepository,
+    ILevelsConfigRepository,
+    ILevelsRepository,
+)
+from tux.database.repositories.records import MessageContext
 from tux.database.repositories.support import checked_required
 from tux.database.services.levels_formula import level_for_xp
 from tux.database.transactions.patterns import TransactionManager
