@@ -1,6 +1,6 @@
 """Speed of the cache core, as ratios against the raw drivers measured in the same run.
 
-Run ``python benchmarks/bench_cache_core.py``. It needs PostgreSQL (``TUX_BENCH_PG_ADMIN_DSN``, default
+Run ``python -m benchmarks.bench_cache_core``. It needs PostgreSQL (``TUX_BENCH_PG_ADMIN_DSN``, default
 ``postgresql://postgres@127.0.0.1:5432/postgres``; a temporary database is created and dropped) and Redis
 (``TUX_BENCH_REDIS_URL``, default ``redis://127.0.0.1:6379/0``; keys live in a fresh namespace that is
 deleted afterwards).
@@ -20,9 +20,7 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -31,6 +29,7 @@ import redis.asyncio as aioredis
 from redis.utils import HIREDIS_AVAILABLE
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from benchmarks._timing import batch_timings, median_p95, taking_turns
 from tux.database.caching import CacheConfig, CacheLevel, CacheManager
 from tux.database.core.session import SessionProvider
 
@@ -64,40 +63,10 @@ COLUMNS = list(GuildConfigSnapshot.__struct_fields__)
 ROW = GuildConfigSnapshot(123456789012345678, "$", *range(1, 13))
 
 
-async def per_call(call: Callable[[], Awaitable[Any]], *, batch: int, samples: int) -> list[float]:
-    """Return ``samples`` timings in microseconds, each the mean of ``batch`` consecutive calls."""
-    for _ in range(batch):
-        await call()
-    timings = []
-    for _ in range(samples):
-        started = time.perf_counter_ns()
-        for _ in range(batch):
-            await call()
-        timings.append((time.perf_counter_ns() - started) / batch / 1000)
-    return timings
-
-
-async def interleaved(calls: dict[str, Callable[[], Awaitable[Any]]], samples: int) -> dict[str, list[float]]:
-    """Time single calls taking turns, so drift in the machine's load affects every contender alike."""
-    timings: dict[str, list[float]] = {name: [] for name in calls}
-    for _ in range(samples):
-        for name, call in calls.items():
-            started = time.perf_counter_ns()
-            await call()
-            timings[name].append((time.perf_counter_ns() - started) / 1000)
-    return timings
-
-
-def summary(timings: list[float]) -> tuple[float, float]:
-    """Return the median and the 95th percentile."""
-    ordered = sorted(timings)
-    return statistics.median(ordered), ordered[int(len(ordered) * 0.95)]
-
-
 def report(
     label: str, timings: list[float], reference: list[float] | None = None, ratio_label: str = ""
 ) -> float:
-    median, p95 = summary(timings)
+    median, p95 = median_p95(timings)
     line = f"  {label:<52} median {median:9.2f} us   p95 {p95:9.2f} us"
     if reference is not None:
         ratio = median / statistics.median(reference)
@@ -139,8 +108,10 @@ async def memory_vs_postgres(database: str) -> tuple[list[float], list[float]]:
         pg: list[float] = []
         memory: list[float] = []
         for _ in range(SAMPLES):
-            pg += await per_call(lambda: statement.fetchrow(ROW.guild_id), batch=1, samples=4)
-            memory += await per_call(lambda: find_by_id(ROW.guild_id), batch=BATCH, samples=1)
+            pg += await batch_timings(lambda: statement.fetchrow(ROW.guild_id), batch=1, samples=4, warmup=1)
+            memory += await batch_timings(
+                lambda: find_by_id(ROW.guild_id), batch=BATCH, samples=1, warmup=BATCH
+            )
         return pg, memory
     finally:
         await cache.close()
@@ -183,8 +154,8 @@ async def redis_hits() -> tuple[list[float], list[float], list[float], list[floa
             "level": lambda: cache.get(key, [CacheLevel.REDIS]),
             "through": lambda: cache.get_or_load(key, load),
         }
-        await interleaved(calls, 200)
-        timings = await interleaved(calls, NETWORK_SAMPLES)
+        await taking_turns(calls, 200)
+        timings = await taking_turns(calls, NETWORK_SAMPLES)
         return timings["raw"], timings["decoded"], timings["level"], timings["through"]
     finally:
         keys = [k async for k in raw.scan_iter(match=f"{namespace}:*")]

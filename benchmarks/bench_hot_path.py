@@ -1,6 +1,6 @@
 """Speed of the cached repositories on a bot's hot path, as ratios against raw drivers in the same run.
 
-Run ``python benchmarks/bench_hot_path.py``. It needs PostgreSQL (``TUX_BENCH_PG_ADMIN_DSN``, default
+Run ``python -m benchmarks.bench_hot_path``. It needs PostgreSQL (``TUX_BENCH_PG_ADMIN_DSN``, default
 ``postgresql://postgres@127.0.0.1:5432/postgres``; a temporary database is created and dropped) and Redis
 (``TUX_BENCH_REDIS_URL``, default ``redis://127.0.0.1:6379/0``; keys live in a fresh namespace that is
 deleted afterwards). Printed:
@@ -21,7 +21,6 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import asyncpg
 import redis.asyncio as aioredis
 from sqlalchemy import event
 
+from benchmarks._timing import batch_timings, median_p95, taking_turns
 from tux.database import Database
 from tux.database.models import utcnow
 
@@ -39,35 +39,11 @@ GUILD = 123_456_789_012_345_678
 MEMBERS = [200_000_000_000_000_000 + n for n in range(50)]
 CHANNEL = 300_000_000_000_000_000
 MESSAGES = 1000
-Call = Callable[[], Awaitable[Any]]
-
-
-async def batch_timings(call: Call, *, batch: int, samples: int) -> list[float]:
-    """Return ``samples`` timings in microseconds, each the mean of ``batch`` consecutive calls."""
-    timings = []
-    for _ in range(samples):
-        started = time.perf_counter_ns()
-        for _ in range(batch):
-            await call()
-        timings.append((time.perf_counter_ns() - started) / batch / 1000)
-    return timings
-
-
-async def taking_turns(calls: Mapping[str, Call], samples: int) -> dict[str, list[float]]:
-    """Time single calls taking turns, so drift in the machine's load weighs on every contender alike."""
-    timings: dict[str, list[float]] = {name: [] for name in calls}
-    for _ in range(samples):
-        for name, call in calls.items():
-            started = time.perf_counter_ns()
-            await call()
-            timings[name].append((time.perf_counter_ns() - started) / 1000)
-    return timings
 
 
 def row(label: str, timings: list[float], reference: list[float] | None = None, note: str = "") -> float:
     """Print one line of the table; return the median."""
-    median = statistics.median(timings)
-    p95 = sorted(timings)[int(len(timings) * 0.95)]
+    median, p95 = median_p95(timings)
     ratio = f"{median / statistics.median(reference):8.2f}x" if reference is not None else " " * 9
     print(f"  {label:<50} {median:10.2f} {p95:10.2f} {ratio}  {note}")
     return median

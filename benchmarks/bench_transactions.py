@@ -4,7 +4,7 @@ against the same transaction on the raw asyncpg driver, in one run on PostgreSQL
 The tiny transaction is one primary-key read of a guild. Variants take turns in every round so load on
 the machine hits them alike; medians of per-call time are reported.
 
-Run: ``.venv/bin/python benchmarks/bench_transactions.py [--calls N] [--rounds R]``.
+Run: ``.venv/bin/python -m benchmarks.bench_transactions [--calls N] [--rounds R]``.
 """
 
 from __future__ import annotations

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import os
 import queue
 import signal
 import socket
 import subprocess
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from multiprocessing.context import SpawnProcess
@@ -25,6 +23,7 @@ import pytest
 import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from tests.conftest import REDIS_URL
 from tux.database.caching.config import CacheConfig
 from tux.database.caching.manager import CacheManager
 from tux.database.core.engine import create_engine, normalize_url
@@ -33,7 +32,6 @@ from tux.database.models.cache_entry import CacheEntry
 from tux.database.settings import DatabaseSettings
 
 REDIS_NO_PERSISTENCE = ("--save", "", "--appendonly", "no")
-SHARED_REDIS = os.environ.get("TUX_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 FAST = CacheConfig(
     redis_socket_timeout=0.05,
@@ -70,24 +68,15 @@ async def wait_until(condition: Callable[[], bool | Awaitable[bool]], within: fl
 
 
 @pytest.fixture
-async def namespace() -> AsyncIterator[str]:
-    """A Redis namespace of this test on the shared server; its keys (and those of namespaces that
-    start with it) are deleted afterwards."""
-    name = f"tuxtest-{uuid.uuid4().hex[:12]}"
-    yield name
-    client = aioredis.Redis.from_url(SHARED_REDIS)
-    try:
-        keys = [key async for key in client.scan_iter(match=f"{name}*", count=1000)]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
+def namespace(redis_namespace: str) -> str:
+    """A Redis namespace of this test on the shared server (see ``redis_namespace``)."""
+    return redis_namespace
 
 
 @pytest.fixture
 async def raw_redis() -> AsyncIterator[aioredis.Redis]:
     """A plain client of the shared Redis, to look at what the cache wrote."""
-    client = aioredis.Redis.from_url(SHARED_REDIS)
+    client = aioredis.Redis.from_url(REDIS_URL)
     yield client
     await client.aclose()
 
@@ -103,7 +92,7 @@ async def make_cache(namespace: str) -> AsyncIterator[CacheFactory]:
     async def make(
         config: CacheConfig = STEADY,
         *,
-        redis_url: str | None = SHARED_REDIS,
+        redis_url: str | None = REDIS_URL,
         ready_within: float = 2.0,
         **kwargs: Any,
     ) -> CacheManager:

@@ -14,7 +14,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from tests.caching.conftest import SHARED_REDIS, STEADY, wait_until
+from tests.caching.conftest import REDIS_URL, STEADY, wait_until
 from tux.database.caching.manager import CacheLevel, CacheManager
 
 DEADLINE = 20.0
@@ -26,8 +26,8 @@ def watch_for_update(namespace: str, events: Queue[Any]) -> None:
 
 
 async def _watch_for_update(namespace: str, events: Queue[Any]) -> None:
-    raw = aioredis.Redis.from_url(SHARED_REDIS)
-    cache = CacheManager(STEADY, redis_url=SHARED_REDIS, namespace=namespace)
+    raw = aioredis.Redis.from_url(REDIS_URL)
+    cache = CacheManager(STEADY, redis_url=REDIS_URL, namespace=namespace)
     await cache.start()
     key = cache.region("guild_config").key(1)
 
@@ -56,10 +56,10 @@ def stampede(namespace: str, events: Queue[Any]) -> None:
 
 
 async def _stampede(namespace: str, events: Queue[Any]) -> None:
-    raw = aioredis.Redis.from_url(SHARED_REDIS, socket_timeout=None)
+    raw = aioredis.Redis.from_url(REDIS_URL, socket_timeout=None)
     # No epoch bump on start: the second process starts while the first is loading, and a bump would
     # (rightly) refuse the first one's fill, which began before it.
-    cache = CacheManager(replace(STEADY, flush_on_start=False), redis_url=SHARED_REDIS, namespace=namespace)
+    cache = CacheManager(replace(STEADY, flush_on_start=False), redis_url=REDIS_URL, namespace=namespace)
     await cache.start()
     key = cache.region("cases").key(1, 1)
 

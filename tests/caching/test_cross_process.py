@@ -8,7 +8,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from tests.caching import processes
-from tests.caching.conftest import SHARED_REDIS, SPAWN, STEADY, next_event
+from tests.caching.conftest import REDIS_URL, SPAWN, STEADY, next_event
 from tux.database.caching.manager import CacheManager
 
 
@@ -16,7 +16,7 @@ async def test_the_other_process_serves_the_new_value_within_100_ms(
     namespace: str, raw_redis: aioredis.Redis, spawn: Any
 ) -> None:
     await raw_redis.set(f"{namespace}:truth", "prefix $")
-    cache = CacheManager(STEADY, redis_url=SHARED_REDIS, namespace=namespace)
+    cache = CacheManager(STEADY, redis_url=REDIS_URL, namespace=namespace)
     await cache.start()
     try:
         events = SPAWN.Queue()
