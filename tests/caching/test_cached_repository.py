@@ -248,3 +248,27 @@ def test_cache_tuning_comes_from_settings(tmp_path: Path) -> None:
     )
     assert db.cache.config.memory_max_entries == 7
     assert db.cache.config.policy("guild_config").ttl == 60
+
+
+async def test_keyword_and_positional_lookups_share_one_entry(cached_db: Database) -> None:
+    await cached_db.guild_configs.upsert_config(GUILD, {"prefix": "&"})
+    with QueryCounter(cached_db) as queries:
+        positional = await cached_db.guild_configs.find_by_id(GUILD)
+        by_keyword = await cached_db.guild_configs.find_by_id(id=GUILD)
+        prefix = await cached_db.guild_configs.get_prefix(guild_id=GUILD)
+    assert queries.count == 1
+    assert positional is not None
+    assert by_keyword is not None
+    assert state_of(positional) == state_of(by_keyword)
+    assert prefix == "&"
+
+
+@pytest.mark.parametrize("bad", [True, 2**63, "1", 1.0, None])
+async def test_guild_row_lookups_refuse_bad_ids_before_sql(cached_db: Database, bad: Any) -> None:
+    with QueryCounter(cached_db) as queries:
+        with pytest.raises(ValidationError):
+            await cached_db.guild_configs.find_by_id(bad)
+        with pytest.raises(ValidationError):
+            await cached_db.guild_configs.get_prefix(bad)
+    assert queries.count == 0
+    assert cached_db.cache.stats().memory_entries == 0

@@ -265,3 +265,19 @@ async def test_a_value_redis_cannot_encode_stays_in_memory(make_cache: CacheFact
     await cache.set(key, marker)
     assert await cache.get(key, [CacheLevel.MEMORY]) is not None
     assert await cache.get(key, [CacheLevel.REDIS]) is MISS
+
+
+async def test_callers_sharing_a_load_without_memory_get_their_own_copies(make_cache: CacheFactory) -> None:
+    cache = await make_cache(REDIS_ONLY)
+    key = cache.region("cases").key(1, 7)
+    loader = Gate({"ids": [1, 2]}, hold=True)
+    callers = [asyncio.create_task(cache.get_or_load(key, loader)) for _ in range(20)]
+    await loader.entered.wait()  # the others joined the leader's flight in their first step
+    loader.release.set()
+    values = await asyncio.gather(*callers)
+    assert loader.calls == 1
+    assert cache.stats().per_type["cases"].misses["redis"] == 1, "only the leader read Redis"
+    assert all(value == {"ids": [1, 2]} for value in values)
+    values[0]["ids"].append(3)
+    assert all(value == {"ids": [1, 2]} for value in values[1:]), "a caller's change reached another"
+    assert len({id(value) for value in values}) == 20

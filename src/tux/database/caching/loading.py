@@ -3,8 +3,8 @@
 :class:`ReadThrough` walks the shared levels fastest first. On a miss in a level it *begins* a fill
 there (stamps, and in Redis the key's lease) before it reads the next level or calls the loader, so an
 invalidation that lands in between refuses the fill. When another process holds the lease it polls
-Redis with bounded exponential backoff for that process's value instead of loading too.
-:class:`Flights` makes concurrent misses of one key in this process share one read-through.
+Redis with bounded exponential backoff for that process's value instead of loading too. Concurrent
+misses of one key in this process share one read-through (single flight).
 """
 
 from __future__ import annotations
@@ -23,9 +23,6 @@ from tux.database.caching.memory import MemoryLevel
 from tux.database.caching.snapshot import Frozen
 from tux.database.caching.tickets import FillTicket, TicketBook
 from tux.database.caching.types import MISS, NOT_FOUND, CacheLevel, StoreResult
-
-Outcome = tuple[Any, Frozen, CacheLevel | None]
-"""What a leader returns: its own value, the value prepared for followers, where it was found."""
 
 _FIRST_POLL = 0.001
 _MAX_POLL = 0.05
@@ -77,6 +74,7 @@ class ReadThrough:
         self._tickets = tickets
         self._memory = memory
         self._lease_wait = config.lease_ttl
+        self._flights: dict[str, _Flight] = {}
 
     async def read(self, key: CacheKey[Any], shared: Sequence[SharedLevel], *, memory: bool) -> object:
         """Return the value from the first shared level that has it (filling those above), or ``MISS``."""
@@ -91,17 +89,30 @@ class ReadThrough:
             if found is MISS:
                 await _release(key, fills)
             else:
-                await self._fill(key, ticket, fills, Frozen(found), memory=memory)
+                refused = bool(fills) and await self._store(key, fills, found)
+                self._keep(key, ticket, found, refused=refused, memory=memory)
             return found
         finally:
             self._tickets.close(ticket)
 
     async def load(
         self, key: CacheKey[Any], shared: Sequence[SharedLevel], loader: Callable[[], Awaitable[Any]]
-    ) -> Outcome:
-        """Find ``key`` in a shared level or run ``loader``; fill every level that is still current."""
+    ) -> Any:
+        """Find ``key`` in a shared level or run ``loader``; fill every level that is still current.
+
+        Concurrent calls for one key in this process share one read-through (single flight): the
+        first leads, the others wait for its outcome and get their own copy of a mutable value. If the
+        leader is cancelled, a waiting caller takes over. Written as one coroutine, since every frame
+        here is resumed again on each round trip to Redis.
+        """
+        name = key.name
+        while (running := self._flights.get(name)) is not None:
+            outcome = await running.outcome()
+            if outcome is not None:
+                return _follow(key, *outcome)
+        flight = self._flights[name] = _Flight()
         region = key.region
-        ticket = self._tickets.open(key.name) if region.memory else None
+        ticket = self._tickets.open(name) if region.memory else None
         try:
             found, fills, level = await self._descend(key, shared, loading=True)
             if found is MISS:
@@ -115,12 +126,17 @@ class ReadThrough:
                 found = NOT_FOUND if value is None else value
             else:
                 value = None if found is NOT_FOUND else found
-            frozen = Frozen(found)
-            await self._fill(key, ticket, fills, frozen, memory=region.memory)
-            return value, frozen, level
+            refused = bool(fills) and await self._store(key, fills, found)
+            frozen = self._keep(key, ticket, found, refused=refused, memory=region.memory)
+        except BaseException as error:
+            flight.fail(error)
+            raise
         finally:
+            del self._flights[name]
             if ticket is not None:
                 self._tickets.close(ticket)
+        flight.land(found, level, frozen)
+        return value
 
     async def _descend(
         self, key: CacheKey[Any], shared: Sequence[SharedLevel], *, loading: bool
@@ -161,64 +177,75 @@ class ReadThrough:
             if fill is None or not fill.contended or time.monotonic() >= deadline:
                 return (MISS, fill) if fill is None else (fill.found, fill)
 
-    async def _fill(
-        self,
-        key: CacheKey[Any],
-        ticket: FillTicket | None,
-        fills: list[tuple[SharedLevel, Fill]],
-        frozen: Frozen,
-        *,
-        memory: bool,
-    ) -> None:
-        region = key.region
-        ttl = region.policy.entry_ttl(found=frozen.value is not NOT_FOUND)
-        body = _encode(key, frozen.value) if fills and ttl > 0 else None
+    async def _store(self, key: CacheKey[Any], fills: list[tuple[SharedLevel, Fill]], found: object) -> bool:
+        """Store ``found`` in the shared levels where a fill began; return whether one refused it."""
+        ttl = key.region.policy.entry_ttl(found=found is not NOT_FOUND)
+        body = _encode(key, found) if ttl > 0 else None
         refused = False
         for level, fill in reversed(fills):
             if body is None or refused:
                 await level.release(key, fill)
             else:
                 refused = await level.store(key, fill, body, ttl) is StoreResult.REFUSED
+        return refused
+
+    def _keep(
+        self, key: CacheKey[Any], ticket: FillTicket | None, found: object, *, refused: bool, memory: bool
+    ) -> Frozen | None:
+        """Put ``found`` in memory unless a fill was refused or invalidated; return what memory took.
+
+        Preparing a value for sharing scans it (and copies it when it is mutable), so it is done only
+        when the memory level will keep it.
+        """
+        region = key.region
         if refused or (ticket is not None and not self._tickets.usable(ticket)):
             region.stats.refused_fills += 1
-            return
-        if memory and ttl > 0:
-            self._memory.put(key.name, frozen, ttl)
-            region.stats.fills += 1
+            return None
+        if not memory:
+            return None
+        ttl = region.policy.entry_ttl(found=found is not NOT_FOUND)
+        if ttl <= 0:
+            return None
+        frozen = Frozen(found)
+        self._memory.put(key.name, frozen, ttl)
+        region.stats.fills += 1
+        return frozen
 
 
-class Flights:
-    """Concurrent misses of one key in this process share one read-through (single flight)."""
+class _Flight:
+    """A read-through in progress.
+
+    Its future is made by the first caller that waits for it, so a flight nobody waits for allocates
+    none and prepares nothing for sharing.
+    """
+
+    __slots__ = ("_done",)
 
     def __init__(self) -> None:
-        self._running: dict[str, asyncio.Future[tuple[Frozen, CacheLevel | None] | None]] = {}
+        self._done: asyncio.Future[tuple[Frozen, CacheLevel | None] | None] | None = None
 
-    async def run(self, key: CacheKey[Any], lead: Callable[[], Awaitable[Outcome]]) -> Any:
-        """Run ``lead`` for ``key`` unless one is running, else share the running one's outcome.
+    async def outcome(self) -> tuple[Frozen, CacheLevel | None] | None:
+        """Wait for the leader's outcome; ``None`` if it was cancelled (the caller then leads).
 
-        Each caller gets its own copy of a mutable value. If the leader is cancelled, a waiting caller
-        takes over.
+        The outcome is the value prepared for sharing and where it was found.
         """
-        name = key.name
-        while (flight := self._running.get(name)) is not None:
-            outcome = await asyncio.shield(flight)
-            if outcome is not None:
-                return _follow(key, *outcome)
-        flight = asyncio.get_running_loop().create_future()
-        flight.add_done_callback(_retrieve)
-        self._running[name] = flight
-        try:
-            value, frozen, level = await lead()
-        except asyncio.CancelledError:
-            flight.set_result(None)
-            raise
-        except BaseException as error:
-            flight.set_exception(error)
-            raise
-        finally:
-            del self._running[name]
-        flight.set_result((frozen, level))
-        return value
+        if self._done is None:
+            self._done = asyncio.get_running_loop().create_future()
+            self._done.add_done_callback(_retrieve)
+        return await asyncio.shield(self._done)
+
+    def land(self, found: object, level: CacheLevel | None, frozen: Frozen | None) -> None:
+        """Hand the leader's outcome to the callers waiting."""
+        if self._done is not None:
+            self._done.set_result((frozen if frozen is not None else Frozen(found), level))
+
+    def fail(self, error: BaseException) -> None:
+        """Pass the leader's error on (a cancelled leader lets a waiting caller take over)."""
+        if self._done is not None:
+            if isinstance(error, asyncio.CancelledError):
+                self._done.set_result(None)
+            else:
+                self._done.set_exception(error)
 
 
 def _follow(key: CacheKey[Any], frozen: Frozen, level: CacheLevel | None) -> Any:

@@ -48,7 +48,7 @@ from tux.database.caching.keys import (
     kind_of,
     parse_pattern,
 )
-from tux.database.caching.loading import Flights, ReadThrough, SharedLevel
+from tux.database.caching.loading import ReadThrough, SharedLevel
 from tux.database.caching.memory import MemoryLevel
 from tux.database.caching.redis_level import RedisLevel
 from tux.database.caching.region import CacheRegion
@@ -107,7 +107,6 @@ class CacheManager:
             self._database = DatabaseLevel(
                 engine, sessions, config=config, stats=self._stats, spawn=self._spawn
             )
-        self._flights = Flights()
         self._read_through = ReadThrough(self._tickets, self._memory, config)
 
     @classmethod
@@ -204,7 +203,15 @@ class CacheManager:
                 policy.effective_levels(redis=self._redis is not None, database=self._database is not None)
             )
             stats = self._stats.region(kind)
-            region = CacheRegion(self, kind, policy=policy, value_type=value_type, levels=levels, stats=stats)
+            region = CacheRegion(
+                self,
+                kind,
+                policy=policy,
+                value_type=value_type,
+                levels=levels,
+                shared=self._shared(levels),
+                stats=stats,
+            )
             self._regions[kind] = region
         elif value_type is not Any and region.value_type is not value_type:
             if region.value_type is not Any:
@@ -228,24 +235,33 @@ class CacheManager:
         load. The value returned is the caller's own: mutating it changes nothing in the cache.
         Call it only outside a unit of work: values read inside one may be uncommitted.
         """
+        found = self._memory.lookup(key)
+        if found is MISS:
+            return await self.load(key, loader)
+        return cast("V | None", found)
+
+    @property
+    def peek(self) -> Callable[[CacheKey[Any]], object]:
+        """The memory level's lookup: ``peek(key)`` is the value, ``None`` (cached "not found") or ``MISS``.
+
+        The first half of :meth:`get_or_load`, without a coroutine: a hit is served and counted there;
+        after a ``MISS``, call :meth:`load`, which counts the miss. It is the level's own bound method, so
+        a caller that keeps it pays one call per hit.
+        """
+        return self._memory.lookup
+
+    def load(self, key: CacheKey[V], loader: Loader[V]) -> Awaitable[V | None]:
+        """The second half of :meth:`get_or_load`: the shared levels, then ``loader``, after a ``MISS``.
+
+        Returns the read-through's coroutine rather than awaiting it: one frame less to resume on every
+        Redis round trip.
+        """
         region = key.region
         if region.memory:
-            found = self._memory.get(key.name)
-            if found is not MISS:
-                stats = region.stats
-                stats.memory_hits += 1
-                if found is NOT_FOUND:
-                    stats.negative_hits += 1
-                    return None
-                return cast(V, found)
             region.stats.memory_misses += 1
         elif not region.levels:
-            return await loader()
-        return cast("V | None", await self._flights.run(key, lambda: self._lead(key, loader)))
-
-    async def _lead(self, key: CacheKey[Any], loader: Loader[Any]) -> tuple[Any, Frozen, CacheLevel | None]:
-        shared = self._shared(key.region.levels)
-        return await self._read_through.load(key, shared, loader)
+            return loader()
+        return cast("Awaitable[V | None]", self._read_through.load(key, region.shared, loader))
 
     async def get(
         self, key: CacheKey[V] | str, cache_levels: Iterable[CacheLevel] | None = None
@@ -259,11 +275,9 @@ class CacheManager:
         region = key.region
         levels = region.levels if cache_levels is None else _within(region.levels, cache_levels)
         if CacheLevel.MEMORY in levels:
-            found = self._memory.get(key.name)
+            found = self._memory.lookup(key)
             if found is not MISS:
-                region.stats.memory_hits += 1
-                region.stats.negative_hits += found is NOT_FOUND
-                return None if found is NOT_FOUND else cast(V, found)
+                return cast("V | None", found)
             region.stats.memory_misses += 1
         found = await self._read_through.read(key, self._shared(levels), memory=CacheLevel.MEMORY in levels)
         if found is MISS:
@@ -381,14 +395,14 @@ class CacheManager:
     def _levels_of(self, levels: tuple[CacheLevel, ...]) -> tuple[CacheLevel, ...]:
         return levels if self.enabled else ()
 
-    def _shared(self, levels: tuple[CacheLevel, ...]) -> list[SharedLevel]:
+    def _shared(self, levels: tuple[CacheLevel, ...]) -> tuple[SharedLevel, ...]:
         shared: list[SharedLevel] = []
         for level in levels:
             if level is CacheLevel.REDIS and self._redis is not None:
                 shared.append(self._redis)
             elif level is CacheLevel.DATABASE and self._database is not None:
                 shared.append(self._database)
-        return shared
+        return tuple(shared)
 
     def _coerce(self, key: CacheKey[V] | str) -> CacheKey[V]:
         if isinstance(key, CacheKey):

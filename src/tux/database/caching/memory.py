@@ -17,11 +17,12 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
+from typing import Any
 
-from tux.database.caching.keys import EPOCH_TAG, tags_of
+from tux.database.caching.keys import EPOCH_TAG, CacheKey, tags_of
 from tux.database.caching.snapshot import Copier, Frozen
 from tux.database.caching.stats import MemoryFigures
-from tux.database.caching.types import MISS, Miss
+from tux.database.caching.types import MISS, NOT_FOUND, Miss
 
 _monotonic = time.monotonic
 
@@ -59,18 +60,31 @@ class MemoryLevel:
         self.evictions = 0
         self.expirations = 0
 
-    def get(self, name: str) -> object | Miss:
-        """Return the value stored under ``name`` (a private copy if it is mutable), or ``MISS``."""
-        entry = self._entries.get(name)
+    def lookup(self, key: CacheKey[Any]) -> object | Miss | None:
+        """Return the value of ``key`` (a private copy if it is mutable), ``None`` or ``MISS``.
+
+        ``None`` is a cached "not found". A hit is counted in the key's region; a miss is left to the
+        caller, who goes on to the next level. Written as one function: it is the whole memory hit.
+        """
+        region = key.region
+        if not region.memory:
+            return MISS
+        entry = self._entries.get(key.name)
         if entry is None:
             return MISS
         if entry.expires <= _monotonic():
-            self._drop(name)
+            self._drop(key.name)
             self.expirations += 1
             return MISS
         entry.visited = True
+        stats = region.stats
+        stats.memory_hits += 1
+        value = entry.value
+        if value is NOT_FOUND:
+            stats.negative_hits += 1
+            return None
         copier = entry.copier
-        return entry.value if copier is None else copier(entry.value)
+        return value if copier is None else copier(value)
 
     def put(self, name: str, frozen: Frozen, ttl: float) -> None:
         """Store ``frozen`` under ``name`` for ``ttl`` seconds, evicting as needed."""

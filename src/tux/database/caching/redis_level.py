@@ -111,12 +111,16 @@ return 0
 
 
 class _Layout(NamedTuple):
-    """The Redis keys of one cache key (built once per key, they are on every operation's path)."""
+    """The Redis keys of one cache key.
 
-    entry: str
-    lease: str
-    stamps: tuple[str, ...]
-    read: tuple[str, ...]
+    Built once per key and encoded: they are on every operation's path, and redis-py passes ``bytes``
+    through untouched.
+    """
+
+    entry: bytes
+    lease: bytes
+    stamps: tuple[bytes, ...]
+    read: tuple[bytes, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,10 +219,12 @@ class RedisLevel:
             self._failed("read", error)
             return MISS
         self._breaker.record_success()
-        entry, *stamps = cast("list[bytes | None]", values)
-        if entry is None or None in stamps:
+        entry, stamp_values = values[0], cast("list[bytes]", values[1:])
+        try:
+            stamps = b"".join(stamp_values)
+        except TypeError:  # a stamp is missing: everything under it is stale
             return MISS
-        return self._decode(key, entry, b"".join(cast("list[bytes]", stamps)))
+        return MISS if entry is None else self._decode(key, cast(bytes, entry), stamps)
 
     def _decode(self, key: CacheKey[Any], entry: bytes, stamps: bytes) -> object | NotFound | Miss:
         """Return the value of ``entry`` if it was filled under ``stamps``, else ``MISS``."""
@@ -330,9 +336,10 @@ class RedisLevel:
         return True
 
     def _build_layout(self, name: str, fingerprint: str) -> _Layout:
-        entry = f"{self._prefix}e:{fingerprint}:{name}"
-        stamps = (self._guard_key(name), *(self._tag_key(tag) for tag in tags_of(name)))
-        return _Layout(entry, f"{self._prefix}l:{fingerprint}:{name}", stamps, (entry, *stamps))
+        entry = f"{self._prefix}e:{fingerprint}:{name}".encode()
+        stamps = tuple(key.encode() for key in (self._guard_key(name), *map(self._tag_key, tags_of(name))))
+        lease = f"{self._prefix}l:{fingerprint}:{name}".encode()
+        return _Layout(entry, lease, stamps, (entry, *stamps))
 
     def _guard_key(self, name: str) -> str:
         return f"{self._prefix}g:{name}"

@@ -17,6 +17,7 @@ from tux.database.caching.stats import RegionStats
 from tux.database.caching.types import CacheLevel, Miss
 
 if TYPE_CHECKING:
+    from tux.database.caching.loading import SharedLevel
     from tux.database.caching.manager import CacheManager
 
 V = TypeVar("V")
@@ -40,18 +41,21 @@ class CacheRegion(Generic[V]):
         Type of the values (used to decode them from shared levels, so a read returns the same type).
     levels
         The levels this region uses, fastest first (policy levels that are configured and enabled).
+    shared
+        The level objects of ``levels`` below memory, in order (what a miss reads through).
     """
 
     __slots__ = (
-        "_guild_keys",
         "_head",
         "_manager",
         "codec",
         "fingerprint",
+        "guild_keys",
         "kind",
         "levels",
         "memory",
         "policy",
+        "shared",
         "stats",
         "value_type",
     )
@@ -64,14 +68,18 @@ class CacheRegion(Generic[V]):
         policy: CachePolicy,
         value_type: Any,
         levels: tuple[CacheLevel, ...],
+        shared: tuple[SharedLevel, ...],
         stats: RegionStats,
     ) -> None:
         self._manager = manager
         self._head = check_kind(kind) + ":"
-        self._guild_keys: dict[int, CacheKey[V]] = {}
+        self.guild_keys = GuildKeys(self)
+        """``guild_keys[guild_id]``: the key of this type's value for a guild, made once (an ``int``
+        id; a new one is checked). A dictionary lookup on the hot path, not a call."""
         self.kind = kind
         self.policy = policy
         self.levels = levels
+        self.shared = shared
         self.memory = CacheLevel.MEMORY in levels
         self.stats = stats
         self.adopt(value_type)
@@ -89,12 +97,7 @@ class CacheRegion(Generic[V]):
             return CacheKey(self, guild_id, key_name(self.kind, guild_id, parts))
         if type(guild_id) is not int:
             return CacheKey(self, guild_id, self._head + guild_segment(guild_id))
-        key = self._guild_keys.get(guild_id)
-        if key is None:
-            if len(self._guild_keys) >= GUILD_KEY_MEMO_SIZE:
-                self._guild_keys.clear()
-            key = self._guild_keys[guild_id] = CacheKey(self, guild_id, self._head + guild_segment(guild_id))
-        return key
+        return self.guild_keys[guild_id]
 
     def group(self, guild_id: int | None) -> str:
         """Return the tag of every key of this type in ``guild_id``."""
@@ -119,3 +122,18 @@ class CacheRegion(Generic[V]):
     async def invalidate_guild(self, guild_id: int | None) -> None:
         """Invalidate every key of this type in ``guild_id`` (one atomic step)."""
         await self._manager.invalidate(f"{self.group(guild_id)}:*")
+
+
+class GuildKeys(dict[int, CacheKey[V]]):
+    """The memo of a region's per-guild keys; a missing one is built, and the memo is bounded."""
+
+    def __init__(self, region: CacheRegion[V]) -> None:
+        super().__init__()
+        self._region = region
+
+    def __missing__(self, guild_id: int) -> CacheKey[V]:
+        if len(self) >= GUILD_KEY_MEMO_SIZE:
+            self.clear()
+        region = self._region
+        key = self[guild_id] = CacheKey(region, guild_id, f"{region.kind}:{guild_segment(guild_id)}")
+        return key

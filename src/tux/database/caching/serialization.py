@@ -74,16 +74,16 @@ class Codec(Generic[V]):
     def decode(self, data: bytes | memoryview) -> V | NotFound:
         """Inverse of :meth:`encode`; raises ``msgspec.DecodeError`` / ``ValueError`` on bad bytes."""
         view = memoryview(data)
-        if view[:1] == _ABSENT:
+        marker = view[0] if view else None
+        if marker == _ABSENT[0]:
             return NOT_FOUND
-        if view[:1] != _FOUND:
+        if marker != _FOUND[0]:
             raise ValueError("unknown cache entry marker")
         return self._decoder.decode(view[1:])
 
 
 def unframe(entry: bytes, stamps: bytes) -> memoryview | None:
     """Return the body of ``entry`` if it was filled under exactly ``stamps``, else ``None`` (stale)."""
-    size = len(stamps)
-    if entry[:size] != stamps:
+    if not entry.startswith(stamps):
         return None
-    return memoryview(entry)[size:]
+    return memoryview(entry)[len(stamps) :]

@@ -38,14 +38,18 @@ class RegionStats:
         self.lookup_misses = 0
 
     def count_hit(self, level: CacheLevel) -> None:
-        """Count a hit in a shared level (memory hits are counted inline on the hot path)."""
-        name = f"{level.value}_hits"
-        setattr(self, name, getattr(self, name) + 1)
+        """Count a hit in a shared level, REDIS or DATABASE (memory counts its own, inline)."""
+        if level is CacheLevel.REDIS:
+            self.redis_hits += 1
+        else:
+            self.database_hits += 1
 
     def count_miss(self, level: CacheLevel) -> None:
-        """Count a miss in ``level``."""
-        name = f"{level.value}_misses"
-        setattr(self, name, getattr(self, name) + 1)
+        """Count a miss in a shared level, REDIS or DATABASE (memory misses are counted inline)."""
+        if level is CacheLevel.REDIS:
+            self.redis_misses += 1
+        else:
+            self.database_misses += 1
 
     def snapshot(self) -> TypeStats:
         """Return the counters as an immutable record."""

@@ -25,8 +25,14 @@ from tux.database.exceptions import DatabaseLockedError, TransactionError
 
 CommitCallback = Callable[[], Awaitable[None]]
 
-_NO_UNITS: Mapping[int, UnitOfWork] = MappingProxyType({})
-_active_units: ContextVar[Mapping[int, UnitOfWork]] = ContextVar("tux_units_of_work", default=_NO_UNITS)
+NO_UNITS: Mapping[int, UnitOfWork] = MappingProxyType({})
+"""What :func:`open_units` returns while no unit of work is open in the running context."""
+_active_units: ContextVar[Mapping[int, UnitOfWork]] = ContextVar("tux_units_of_work", default=NO_UNITS)
+open_units = _active_units.get
+"""Return the units of work open in the running context, by provider (``NO_UNITS`` when none).
+
+A C-level call: hot paths use it to learn that no unit is open before paying for
+:meth:`SessionProvider.current`."""
 
 
 @dataclass(eq=False)
@@ -73,7 +79,10 @@ class SessionProvider:
 
     def current(self) -> UnitOfWork | None:
         """Return the unit of work of the running task, or ``None`` outside a transaction."""
-        unit = _active_units.get().get(id(self))
+        units = _active_units.get()
+        if units is NO_UNITS:  # the common case, answered on every cached lookup
+            return None
+        unit = units.get(id(self))
         if unit is None:
             return None
         if unit.owner is not asyncio.current_task():

@@ -4,8 +4,9 @@ The registry calls :class:`CacheWrapper` once per registration; for an interface
 :mod:`~tux.database.repositories.cached_tables` it returns a :class:`CachedRepository` subclass of that
 interface (so ``isinstance`` and the registry's typing hold) whose methods are made from the table:
 
-* a **lookup** is served by ``CacheManager.get_or_load`` outside a unit of work and goes to the
-  repository inside one (values there may be uncommitted, and a task must read its own writes). The
+* a **lookup** is served from the cache outside a unit of work (``CacheManager.peek``, the memory
+  level without a coroutine, then ``CacheManager.load``) and goes to the repository inside one
+  (values there may be uncommitted, and a task must read its own writes). The
   cache holds the row (:mod:`~tux.database.repositories.cached_rows`); each call gets a rebuilt model
   instance, so a hit returns what the database read returns, and "not found" is cached too;
 * a **write** runs, then hands the changes its table entry derives from the arguments and the result to
@@ -30,15 +31,19 @@ from loguru import logger
 from tux.database.caching.invalidation import CacheInvalidationManager
 from tux.database.caching.keys import EPOCH_TAG, Targets, group_tag, kind_of
 from tux.database.caching.manager import CacheManager
-from tux.database.core.session import SessionProvider
+from tux.database.caching.types import MISS
+from tux.database.core.session import NO_UNITS, SessionProvider, open_units
 from tux.database.exceptions import ConfigurationError, DatabaseError, ValidationError
 from tux.database.repositories.cached_rows import RowCodec
 from tux.database.repositories.cached_specs import FAILED, Change, Changes, Lookup, Table, snowflakes
 from tux.database.repositories.cached_tables import TABLES
+from tux.database.repositories.validation import INT64_MAX
 
 Method = Callable[..., Coroutine[Any, Any, Any]]
 _NOT_SENT = ValidationError
 """Bad input is refused before any SQL is built: such a write changed nothing."""
+_NO_ARGUMENT: Any = object()
+"""Default of a guild-row lookup's first parameter: tells "not given" from any value."""
 
 
 class Invalidator:
@@ -167,10 +172,12 @@ class CacheWrapper:
     def _looking_up(self, name: str, lookup: Lookup, region: Any, codec: RowCodec[Any]) -> Method:
         build_key = lookup.key
         load = lookup.load
-        project = lookup.project or codec.rebuild
+        project: Callable[[Any], Any] = lookup.project or codec.rebuild
         snapshot = codec.snapshot
         current = self._sessions.current
-        get_or_load = self._cache.get_or_load
+        peek = self._cache.peek
+        load_missing = self._cache.load
+        guild_keys = region.guild_keys
 
         async def load_row(repository: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             method = getattr(repository, name) if load is None else functools.partial(load, repository)
@@ -178,14 +185,40 @@ class CacheWrapper:
             return None if instance is None else snapshot(instance)
 
         async def read(self: CachedRepository, *args: Any, **kwargs: Any) -> Any:
-            if current() is None:
+            if open_units() is NO_UNITS or current() is None:
                 key = build_key(region, *args, **kwargs)
                 if key is not None:
-                    row = await get_or_load(key, functools.partial(load_row, self._wrapped, args, kwargs))
+                    row = peek(key)
+                    if row is MISS:
+                        loader = functools.partial(load_row, self._wrapped, args, kwargs)
+                        row = await load_missing(key, loader)
                     return None if row is None else project(row)
             return await getattr(self._wrapped, name)(*args, **kwargs)
 
-        return read
+        if not lookup.per_guild:
+            return read
+
+        async def read_guild_row(
+            self: CachedRepository, guild_id: Any = _NO_ARGUMENT, /, *args: Any, **kwargs: Any
+        ) -> Any:
+            """The hottest lookups (guild config, prefix) for one positional guild id, written out."""
+            if (
+                not args
+                and not kwargs
+                and type(guild_id) is int
+                and 0 < guild_id <= INT64_MAX
+                and (open_units() is NO_UNITS or current() is None)
+            ):
+                key = guild_keys[guild_id]
+                row = peek(key)
+                if row is MISS:
+                    row = await load_missing(key, functools.partial(load_row, self._wrapped, (guild_id,), {}))
+                return None if row is None else project(row)
+            if guild_id is _NO_ARGUMENT:
+                return await read(self, *args, **kwargs)
+            return await read(self, guild_id, *args, **kwargs)
+
+        return read_guild_row
 
     def _writing(self, name: str, changes: Changes) -> Method:
         invalidator = self._invalidator

@@ -9,23 +9,22 @@ closed, so a lookup looks the same whether it was served from the cache or from 
 caller that changes the instance it got changes nothing anyone else gets.
 
 Rebuilding skips the model's ``__init__`` (which runs defaults and attribute events, about ten times
-slower) and builds the instance the way SQLAlchemy's loader does: a bare object, its ``InstanceState``
-with the identity key, and the row as its ``__dict__``.
+slower): it is a bare object with the row as its ``__dict__``, whose ORM state (with the identity key)
+is made only if the caller writes to it or hands it to a session (:mod:`tux.database.models.detached`).
 """
 
 from __future__ import annotations
 
-from operator import itemgetter
+import functools
+from collections.abc import Callable
 from typing import Any, Generic, TypedDict, TypeVar, cast
 
 import msgspec
 from sqlalchemy import JSON, Column, inspect
-from sqlalchemy.orm import InstanceState
-from sqlalchemy.orm.base import DEFAULT_STATE_ATTR
-from sqlalchemy.orm.instrumentation import ClassManager
 
 from tux.database.exceptions import ConfigurationError
 from tux.database.models.base import Base
+from tux.database.models.detached import detached_instance
 
 M = TypeVar("M", bound=Base)
 Row = dict[str, Any]
@@ -47,11 +46,7 @@ class RowCodec(Generic[M]):
     def __init__(self, model: type[M]) -> None:
         mapper = inspect(model)
         self.model = model
-        self._manager: ClassManager[M] = cast("ClassManager[M]", mapper.class_manager)
         self._columns = tuple(attribute.key for attribute in mapper.column_attrs)
-        identity = [mapper.get_property_by_column(column).key for column in mapper.primary_key]
-        self._identity = itemgetter(*identity)
-        self._composite = len(identity) > 1
         self._json = tuple(
             attribute.key
             for attribute in mapper.column_attrs
@@ -64,6 +59,11 @@ class RowCodec(Generic[M]):
         self.value_type: Any = cast(Any, TypedDict)(f"{model.__name__}Row", fields)
         """The row's type: tells the shared levels how to decode it (datetimes, enums) and names the
         schema fingerprint, so a release whose model changed never reads an older release's rows."""
+        self.rebuild: Callable[[Row], M] = (
+            self._decode_and_rebuild if self._json else functools.partial(detached_instance, model)
+        )
+        """Return a detached instance whose attributes are ``row``, which it takes over (pass a copy).
+        Without JSON columns it is ``detached_instance`` bound to the model: one call per cache hit."""
 
     def snapshot(self, instance: M) -> Row:
         """Return the row of ``instance`` (loaded by a repository, so every column is present)."""
@@ -72,18 +72,10 @@ class RowCodec(Generic[M]):
             row[name] = _json_encode(row[name])
         return row
 
-    def rebuild(self, row: Row) -> M:
-        """Return a detached instance whose attributes are ``row``, which it takes over (pass a copy)."""
-        model = self.model
-        instance = model.__new__(model)
-        state: InstanceState[M] = InstanceState(instance, self._manager)
-        identity = self._identity(row)
-        state.key = (model, identity if self._composite else (identity,), None)
+    def _decode_and_rebuild(self, row: Row) -> M:
         for name in self._json:
             row[name] = _json_decode(row[name])
-        row[DEFAULT_STATE_ATTR] = state
-        instance.__dict__ = row
-        return instance
+        return detached_instance(self.model, row)
 
 
 def _value_type(column: Column[Any]) -> Any:

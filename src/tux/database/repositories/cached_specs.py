@@ -66,11 +66,15 @@ class Lookup:
         Loads the model instance to cache; default: the method itself with the same arguments.
     project
         Turns the cached row into what the method returns; default: the rebuilt model instance.
+    per_guild
+        The key is the guild key of the call's only argument (a guild-keyed row): a call with one
+        positional snowflake is served from memory without calling ``key``.
     """
 
     key: KeyBuilder
     load: RowLoader | None = None
     project: Callable[[dict[str, Any]], Any] | None = None
+    per_guild: bool = False
 
 
 @dataclass(frozen=True, slots=True)

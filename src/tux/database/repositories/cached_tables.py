@@ -120,7 +120,7 @@ def _no_change(*_: object, **__: object) -> list[Change]:
 def _guild_key(region: CacheRegion[Any], guild_id: object) -> CacheKey[Any] | None:
     """Key of a per-guild row: the hottest lookups, so the id check is written out here."""
     if type(guild_id) is int and 0 < guild_id <= INT64_MAX:
-        return region.key(guild_id)
+        return region.guild_keys[guild_id]
     return None
 
 
@@ -134,11 +134,11 @@ def _case_key(region: CacheRegion[Any], guild_id: object, case_number: object) -
 
 def _id_key(region: CacheRegion[Any], id: object) -> CacheKey[Any] | None:  # noqa: A002 - interface name
     if type(id) is int and 0 < id <= INT64_MAX:
-        return region.key(id)
+        return region.guild_keys[id]
     return None
 
 
-_by_guild = Lookup(key=_id_key)
+_by_guild = Lookup(key=_id_key, per_guild=True)
 
 
 def _by_pair(of_id: Callable[[object], Place]) -> Lookup:
@@ -151,6 +151,7 @@ def _config_field(project: Callable[[dict[str, Any]], Any]) -> Lookup:
         key=_guild_key,
         load=lambda repository, guild_id: repository.find_by_id(guild_id),
         project=project,
+        per_guild=True,
     )
 
 
