@@ -126,3 +126,50 @@ async def test_inside_a_unit_of_work_the_level_never_writes_and_invalidations_wa
     async with engine.connect() as connection:
         keys = (await connection.execute(select(CacheEntry.__table__.c.key))).scalars().all()
     assert all(k.startswith("c1:") for k in keys)
+
+
+async def rename_table(engine: AsyncEngine, old: str, new: str) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+
+
+async def test_a_failed_invalidation_leaves_nothing_stale(
+    make_cache: CacheFactory, cache_engine: Engine
+) -> None:
+    [cache] = await caches(make_cache, cache_engine, DATABASE_ONLY, 1)
+    engine, _ = cache_engine
+    key = cache.region("levels_leaderboard").key(1, "top")
+    assert await cache.get_or_load(key, Gate("old")) == "old"
+    await rename_table(engine, "cache_entry", "cache_entry_away")
+    await cache.invalidate("levels_leaderboard:1:*")  # the stamp rotation fails: the entry stays valid
+    await rename_table(engine, "cache_entry_away", "cache_entry")
+    assert cache.stats().invalidations_failed == 1
+    loader = Gate("new")
+    assert await cache.get_or_load(key, loader) == "new", "the table is not trusted after a lost invalidation"
+    assert loader.calls == 1
+    assert await cache.get_or_load(key, Gate("unused")) == "new", "trusted again once the epoch rotated"
+
+
+async def test_a_cache_started_before_its_table_exists_uses_it_afterwards(
+    make_cache: CacheFactory, cache_engine: Engine
+) -> None:
+    engine, sessions = cache_engine
+    await rename_table(engine, "cache_entry", "cache_entry_later")
+    cache = await make_cache(DATABASE_ONLY, redis_url=None, engine=engine, sessions=sessions)
+    assert cache.stats().level_errors.get("database", 0) == 0, "a missing table at start is no error"
+    await rename_table(engine, "cache_entry_later", "cache_entry")
+    key = cache.region("levels_leaderboard").key(1, "top")
+    assert await cache.get_or_load(key, Gate("value")) == "value"
+    assert await cache.get_or_load(key, Gate("unused")) == "value"
+    assert cache.stats().per_type["levels_leaderboard"].hits["database"] == 1
+
+
+async def test_with_redis_no_policy_uses_the_table(make_cache: CacheFactory, cache_engine: Engine) -> None:
+    engine, sessions = cache_engine
+    cache = await make_cache(CacheConfig(), engine=engine, sessions=sessions)
+    region = cache.region("levels_leaderboard")
+    assert region.levels == (CacheLevel.MEMORY, CacheLevel.REDIS)
+    await cache.get_or_load(region.key(1, "top"), Gate("value"))
+    await cache.invalidate("*")
+    async with engine.connect() as connection:
+        assert (await connection.execute(select(CacheEntry.key))).all() == [], "the table was never written"

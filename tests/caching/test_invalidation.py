@@ -21,7 +21,7 @@ def test_every_standard_event_has_a_rule() -> None:
 def test_events_map_to_keys_and_groups() -> None:
     rules = CacheInvalidationManager(CacheManager())
     assert rules.targets("xp_update", guild_id=1, user_id=2) == Targets(
-        names=("user_levels:1:2",), tags=("levels_leaderboard:1",)
+        names=("user_levels:1:2",), tags=("levels_leaderboard:1", "levels_rank:1")
     )
     assert rules.targets("guild_config_update", guild_id=1) == Targets(tags=("guild_config:1",))
     assert rules.targets("member_status_update", guild_id=1, user_id=3) == Targets(

@@ -83,16 +83,17 @@ def build_settings(
         raise ConfigurationError(f"invalid setting(s): {fields}") from None
 
 
-def build_cache(settings: DatabaseSettings) -> CacheManager:
+def build_cache(settings: DatabaseSettings, client: DatabaseClient) -> CacheManager:
     """Return the cache ``settings`` describe: Redis URL, namespace, ``cache_enabled`` and tuning.
 
     ``cache_policies`` overrides per-type policies and ``cache_options`` any :class:`CacheConfig` field.
+    The DATABASE level uses ``client``'s engine (the ``cache_entry`` table of the same database).
     """
     try:
         config = CacheConfig.from_settings(settings, settings.cache_policies, **settings.cache_options)
     except (TypeError, ValidationError) as error:
         raise ConfigurationError(f"invalid cache setting: {error}") from None
-    return CacheManager.from_settings(settings, config=config)
+    return CacheManager.from_settings(settings, config=config, engine=client.engine, sessions=client.sessions)
 
 
 class Database:
@@ -113,7 +114,7 @@ class Database:
     ) -> None:
         self.settings = build_settings(database_url, redis_url, overrides)
         self.client = DatabaseClient(self.settings)
-        self.cache = build_cache(self.settings)
+        self.cache = build_cache(self.settings, self.client)
         self.registry = RepositoryRegistry(
             CacheWrapper(self.cache, self.client.sessions) if self.cache.enabled else None
         )

@@ -87,6 +87,9 @@ def _policy(
     return CachePolicy(ttl, negative_ttl, frozenset(levels), rules, **extra)
 
 
+_STANDINGS_RULES: EventRules = {"xp_update": None, "levels_config_update": None}
+"""Leaderboards and ranks: an XP change (or blacklisting) anywhere in the guild reorders them."""
+
 GUILD_DELETE_EVENT = "guild_delete"
 """Invalidates every type's group in the guild; needs no rule."""
 
@@ -99,16 +102,13 @@ DEFAULT_POLICIES: Mapping[str, CachePolicy] = MappingProxyType(
         "member_status": _policy(600, 600, {MEMORY, REDIS}, {"member_status_update": ("user_id",)}),
         "afk": _policy(600, 600, {MEMORY, REDIS}, {"afk_update": None}),
         "starboard": _policy(1800, 300, {MEMORY, REDIS}, {"starboard_update": None}),
-        "levels_leaderboard": _policy(
-            120,
-            30,
-            {MEMORY, REDIS},
-            {"xp_update": None, "levels_config_update": None},
-            database_fallback=True,
-        ),
+        "levels_leaderboard": _policy(120, 30, {MEMORY, REDIS}, _STANDINGS_RULES, database_fallback=True),
+        "levels_rank": _policy(120, 30, {MEMORY, REDIS}, _STANDINGS_RULES, database_fallback=True),
     }
 )
-"""Policies per type. AFK is invalidated per guild because the AFK list of a guild is cached too."""
+"""Policies per type. AFK is invalidated per guild because the AFK list of a guild is cached too.
+Leaderboard pages and ranks are expensive to compute in a large guild, so without Redis they are kept
+in the cache table; any XP change in the guild invalidates all of them."""
 
 DEFAULT_POLICY = _policy(300, 60, {MEMORY}, {})
 """Policy of a type that has none configured: short-lived and local."""
@@ -147,6 +147,11 @@ class CacheConfig:
         object.__setattr__(self, "policies", MappingProxyType(dict(self.policies)))
         if self.memory_max_entries < 1 or self.memory_max_bytes < 1:
             raise ValidationError("memory bounds must be positive")
+
+    def uses_database(self, *, redis: bool) -> bool:
+        """Whether some policy keeps values in the DATABASE level, given whether Redis is configured."""
+        policies = (*self.policies.values(), self.default_policy)
+        return any(DATABASE in policy.effective_levels(redis=redis, database=True) for policy in policies)
 
     def policy(self, kind: str) -> CachePolicy:
         """Return the policy of ``kind`` (the default policy when none is configured)."""

@@ -8,6 +8,12 @@ begin with a plain read: a stamp that was missing when the fill began and is pre
 means an invalidation happened in between, and the fill is refused. Rotated stamps expire after the
 longest TTL plus a margin, longer than any fill may take (older fills are refused by their ticket).
 
+Nothing in the table is trusted until this process has rotated the epoch stamp (at start, or on the
+level's first use when the table was not there yet at start): a process that died
+between a commit and its invalidation leaves entries nobody invalidated. An invalidation that fails
+makes the level untrusted again until a rotation succeeds, so a lost invalidation never leaves a stale
+entry behind.
+
 The level never joins the caller's unit of work: it runs its own short transactions on the engine.
 While the calling task has a unit of work open it does not write (on SQLite a write would wait for the
 write lock that very unit of work holds), except invalidations, which cannot be skipped and are run by
@@ -23,21 +29,30 @@ from typing import Any
 
 import msgspec
 from loguru import logger
-from sqlalchemy import Table, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import LargeBinary, Table, bindparam, delete, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tux.database.caching.config import CacheConfig
-from tux.database.caching.keys import CacheKey, Targets
+from tux.database.caching.keys import EPOCH_TAG, CacheKey, Targets
 from tux.database.caching.serialization import SCHEMA_VERSION, new_stamp, unframe
 from tux.database.caching.stats import CacheStats
 from tux.database.caching.types import MISS, CacheLevel, Miss, NotFound, StoreResult
 from tux.database.core.engine import READ_ONLY_OPTION
 from tux.database.core.session import SessionProvider
 from tux.database.exceptions import DatabaseError, TransactionError
+from tux.database.models.base import UTCDateTime
 
 FAILURES: tuple[type[BaseException], ...] = (SQLAlchemyError, DatabaseError, OSError, TimeoutError)
+_UPSERT = text(
+    "INSERT INTO cache_entry (key, value, expires_at) VALUES (:key, :value, :expires_at) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at"
+).bindparams(bindparam("value", type_=LargeBinary()), bindparam("expires_at", type_=UTCDateTime()))
+"""One statement for both backends, compiled once.
+
+SQLAlchemy's dialect ``insert()`` is compiled again on every call; several rows go as one executemany.
+"""
+_FLUSH = Targets(tags=(EPOCH_TAG,))
 Spawn = Callable[[Coroutine[Any, Any, object]], None]
 
 
@@ -88,7 +103,6 @@ class DatabaseLevel:
         self._table = table
         self._engine = engine
         self._read_engine = engine.execution_options(**{READ_ONLY_OPTION: True})
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         self._sessions = sessions
         self._config = config
         self._stats = stats
@@ -96,9 +110,12 @@ class DatabaseLevel:
         self._prefix = f"c{SCHEMA_VERSION}:"
         self._next_purge = datetime.now(UTC)
         self._stamp_ttl = timedelta(seconds=max(config.tag_ttl, config.fill_max_age + config.guard_margin))
+        self._trusted = not config.flush_on_start
 
     async def read(self, key: CacheKey[Any]) -> object | NotFound | Miss:
         """Return the value of ``key`` if the table holds a current entry for it, else ``MISS``."""
+        if not self._trusted and not await self._trust():
+            return MISS
         entry_key, stamp_keys = self._entry_key(key), self._stamp_keys(key)
         try:
             async with self._read_engine.connect() as connection:
@@ -120,7 +137,7 @@ class DatabaseLevel:
 
     async def begin(self, key: CacheKey[Any], *, lease: bool = False) -> DatabaseFill | None:
         """Read the stamps a fill of ``key`` begins under; ``None`` inside a unit of work or on failure."""
-        if self._in_unit_of_work():
+        if self._in_unit_of_work() or (not self._trusted and not await self._trust()):
             return None
         stamp_keys = self._stamp_keys(key)
         try:
@@ -180,7 +197,9 @@ class DatabaseLevel:
             return True
         return await self._invalidate(targets, entries)
 
-    async def _invalidate(self, targets: Targets, entries: Sequence[tuple[str, str]]) -> bool:
+    async def _invalidate(
+        self, targets: Targets, entries: Sequence[tuple[str, str]], *, quiet: bool = False
+    ) -> bool:
         rotated = {self._prefix + f"t:{tag}": new_stamp() for tag in targets.tags}
         rotated |= {self._prefix + f"g:{name}": new_stamp() for name in targets.names}
         doomed = [f"{self._prefix}e:{fp}:{name}" for name, fp in entries]
@@ -191,9 +210,29 @@ class DatabaseLevel:
                 if doomed:
                     await connection.execute(delete(self._table).where(self._table.c.key.in_(doomed)))
         except FAILURES as error:
-            self._failed("invalidate", error)
+            self._trusted = False
+            if quiet:
+                cause = getattr(error, "orig", None) or error  # the driver's message, without the SQL
+                logger.debug("database cache level not ready yet ({}); trying again on first use", cause)
+            else:
+                self._failed("invalidate", error)
             return False
         return True
+
+    async def prepare(self) -> None:
+        """Rotate the epoch now if it is due, so first reads need not; a failure is retried on first use."""
+        if not self._trusted and not self._in_unit_of_work():
+            self._trusted = await self._invalidate(_FLUSH, (), quiet=True)
+
+    async def _trust(self) -> bool:
+        """Rotate the epoch unless a unit of work is open; return whether the table is trusted now.
+
+        Rotating the epoch makes every older entry stale.
+        """
+        if self._in_unit_of_work():
+            return False
+        self._trusted = await self._invalidate(_FLUSH, ())
+        return self._trusted
 
     def _entry_key(self, key: CacheKey[Any]) -> str:
         return f"{self._prefix}e:{key.region.fingerprint}:{key.name}"
@@ -231,14 +270,7 @@ class DatabaseLevel:
         await self._upsert(connection, [{"key": self._entry_key(key), "value": value, "expires_at": expires}])
 
     async def _upsert(self, connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-        insert = self._insert(self._table).values(rows)
-        excluded = insert.excluded
-        await connection.execute(
-            insert.on_conflict_do_update(
-                index_elements=[self._table.c.key],
-                set_={"value": excluded.value, "expires_at": excluded.expires_at},
-            )
-        )
+        await connection.execute(_UPSERT, rows)
 
     async def _purge_if_due(self, connection: AsyncConnection) -> None:
         now = datetime.now(UTC)

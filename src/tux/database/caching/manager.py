@@ -78,7 +78,8 @@ class CacheManager:
     namespace
         The deployment's Redis key namespace (``settings.redis_namespace``).
     engine, sessions
-        The database engine and session provider, for the DATABASE level; ``None`` for none.
+        The database engine and session provider, for the DATABASE level (made only when a policy
+        uses it); ``None`` for none.
     """
 
     def __init__(
@@ -103,7 +104,7 @@ class CacheManager:
         self._database: DatabaseLevel | None = None
         if self.enabled and redis_url is not None:
             self._connect_redis(redis_url, namespace)
-        if self.enabled and engine is not None:
+        if self.enabled and engine is not None and config.uses_database(redis=redis_url is not None):
             self._database = DatabaseLevel(
                 engine, sessions, config=config, stats=self._stats, spawn=self._spawn
             )
@@ -161,9 +162,11 @@ class CacheManager:
         """Start the bus and the epoch bump; wait up to ``ready_within`` s for both.
 
         A Redis that does not answer is no error: the cache starts without it and resumes it later.
+        Neither is a cache table that is not there yet (the database is migrated after ``connect``):
+        the DATABASE level then rotates its epoch on first use.
         """
-        if self._database is not None and self.config.flush_on_start:
-            await self._database.invalidate(Targets(tags=(EPOCH_TAG,)), ())
+        if self._database is not None:
+            await self._database.prepare()
         if self._redis is None or self._bus is None:
             return
         self._redis.start(flush=self.config.flush_on_start)
@@ -337,8 +340,9 @@ class CacheManager:
         delivered = True
         if self._redis is not None and self._bus is not None:
             delivered = await self._redis.invalidate(targets, entries, self._bus.encode(targets))
-        if self._database is not None and self._touches_database(targets):
-            delivered = await self._database.invalidate(targets, entries) and delivered
+        if self._database is not None and (in_table := self._in_database(targets)):
+            sent = await self._database.invalidate(in_table, self._entry_names(in_table.names))
+            delivered = sent and delivered
         if delivered:
             self._stats.invalidations_sent += 1
         else:
@@ -359,11 +363,15 @@ class CacheManager:
                 pairs.append((name, region.fingerprint))
         return pairs
 
-    def _touches_database(self, targets: Targets) -> bool:
+    def _in_database(self, targets: Targets) -> Targets:
+        """Return the part of ``targets`` whose types the DATABASE level keeps (a flush is whole)."""
         if targets.flush:
-            return True
-        kinds = {kind_of(name) for name in (*targets.names, *targets.tags)}
-        return any(CacheLevel.DATABASE in self._region_levels(kind) for kind in kinds)
+            return targets
+        kept = self._region_levels
+        return Targets(
+            tuple(name for name in targets.names if CacheLevel.DATABASE in kept(kind_of(name))),
+            tuple(tag for tag in targets.tags if CacheLevel.DATABASE in kept(kind_of(tag))),
+        )
 
     def _region_levels(self, kind: str) -> tuple[CacheLevel, ...]:
         region = self._regions.get(kind)

@@ -159,21 +159,19 @@ class CacheWrapper:
             assert table.kind is not None  # a table with lookups names its kind and model
             assert table.model is not None
             codec = RowCodec(table.model)
-            region = self._cache.region(table.kind, codec.value_type)
-            methods |= {
-                name: self._looking_up(name, lookup, region, codec) for name, lookup in table.lookups.items()
-            }
+            for name, lookup in table.lookups.items():
+                methods[name] = self._looking_up(name, lookup, table.kind, codec)
         for name, method in methods.items():
             _describe(method, interface, type(repository), name)
         namespace = {**methods, "__module__": __name__}
         cls = type(f"Cached{type(repository).__name__}", (CachedRepository, interface), namespace)
         return cls(repository)
 
-    def _looking_up(self, name: str, lookup: Lookup, region: Any, codec: RowCodec[Any]) -> Method:
+    def _looking_up(self, name: str, lookup: Lookup, kind: str, codec: RowCodec[Any]) -> Method:
+        value_type, snapshot, project = _shape(lookup, codec)
+        region = self._cache.region(lookup.kind or kind, value_type)
         build_key = lookup.key
         load = lookup.load
-        project: Callable[[Any], Any] = lookup.project or codec.rebuild
-        snapshot = codec.snapshot
         current = self._sessions.current
         peek = self._cache.peek
         load_missing = self._cache.load
@@ -248,6 +246,19 @@ class CacheWrapper:
             return result
 
         return write
+
+
+def _shape(lookup: Lookup, codec: RowCodec[Any]) -> tuple[Any, Callable[[Any], Any], Callable[[Any], Any]]:
+    """Return how a lookup's values are typed, kept (from what the repository returned) and returned."""
+    if lookup.shape == "row":
+        return codec.value_type, codec.snapshot, lookup.project or codec.rebuild
+    if lookup.shape == "page":
+        return codec.page_type, codec.freeze_page, lookup.project or codec.thaw_page
+    return lookup.shape, _same, lookup.project or _same
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _forwarding(name: str) -> Method:

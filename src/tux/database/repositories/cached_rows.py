@@ -59,6 +59,9 @@ class RowCodec(Generic[M]):
         self.value_type: Any = cast(Any, TypedDict)(f"{model.__name__}Row", fields)
         """The row's type: tells the shared levels how to decode it (datetimes, enums) and names the
         schema fingerprint, so a release whose model changed never reads an older release's rows."""
+        self.page_type: Any = tuple[tuple.__class_getitem__(tuple(fields.values())), ...]  # type: ignore[misc]
+        """Type of a cached list of rows: a tuple of column-value tuples, immutable, so the memory level
+        shares it without copying and each reader gets its own instances from :meth:`thaw_page`."""
         self.rebuild: Callable[[Row], M] = (
             self._decode_and_rebuild if self._json else functools.partial(detached_instance, model)
         )
@@ -71,6 +74,15 @@ class RowCodec(Generic[M]):
         for name in self._json:
             row[name] = _json_encode(row[name])
         return row
+
+    def freeze_page(self, instances: list[M]) -> tuple[tuple[Any, ...], ...]:
+        """Return the rows of ``instances`` (a list a repository loaded) in the cached page form."""
+        return tuple(tuple(self.snapshot(instance).values()) for instance in instances)
+
+    def thaw_page(self, page: tuple[tuple[Any, ...], ...]) -> list[M]:
+        """Return new detached instances of the rows of ``page``, in order."""
+        columns = self._columns
+        return [self.rebuild(dict(zip(columns, values, strict=True))) for values in page]
 
     def _decode_and_rebuild(self, row: Row) -> M:
         for name in self._json:

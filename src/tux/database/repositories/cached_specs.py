@@ -69,12 +69,20 @@ class Lookup:
     per_guild
         The key is the guild key of the call's only argument (a guild-keyed row): a call with one
         positional snowflake is served from memory without calling ``key``.
+    kind
+        Cache type of the values when they are not single rows of the table (their own region).
+    shape
+        What the method returns: ``"row"`` (a model instance or ``None``), ``"page"`` (a list of
+        model instances, kept as a tuple of row tuples) or a type such as ``int`` (a plain immutable
+        value, kept as it is; ``None`` is cached as "not found").
     """
 
     key: KeyBuilder
     load: RowLoader | None = None
-    project: Callable[[dict[str, Any]], Any] | None = None
+    project: Callable[[Any], Any] | None = None
     per_guild: bool = False
+    kind: str | None = None
+    shape: Any = "row"
 
 
 @dataclass(frozen=True, slots=True)

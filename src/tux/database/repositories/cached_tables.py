@@ -132,6 +132,17 @@ def _case_key(region: CacheRegion[Any], guild_id: object, case_number: object) -
     return key_of(region, guild_id, case_number)
 
 
+def _first_page_key(
+    region: CacheRegion[Any], guild_id: object, *, limit: object = 10, after: object = None
+) -> CacheKey[Any] | None:
+    """Key of a leaderboard's first page (what the leaderboard command shows); later pages go to SQL."""
+    return key_of(region, guild_id, "top", limit) if after is None else None
+
+
+def _rank_key(region: CacheRegion[Any], *, guild_id: object, member_id: object) -> CacheKey[Any] | None:
+    return key_of(region, guild_id, member_id)
+
+
 def _id_key(region: CacheRegion[Any], id: object) -> CacheKey[Any] | None:  # noqa: A002 - interface name
     if type(id) is int and 0 < id <= INT64_MAX:
         return region.guild_keys[id]
@@ -220,8 +231,12 @@ TABLES: Mapping[type[Any], Table] = {
     ILevelsRepository: Table(
         kind="user_levels",
         model=Levels,
-        lookups={"find_by_id": _by_pair(_member_first)},
-        reads=BASE_READS | {"leaderboard", "rank"},
+        lookups={
+            "find_by_id": _by_pair(_member_first),
+            "leaderboard": Lookup(key=_first_page_key, kind="levels_leaderboard", shape="page"),
+            "rank": Lookup(key=_rank_key, kind="levels_rank", shape=int),
+        },
+        reads=BASE_READS,
         writes={
             **natural_writes("xp_update", _member_first, "guild_id", "member_id"),
             **{
