@@ -7,8 +7,9 @@ interface (so ``isinstance`` and the registry's typing hold) whose methods are m
 * a **lookup** is served from the cache outside a unit of work (``CacheManager.peek``, the memory
   level without a coroutine, then ``CacheManager.load``) and goes to the repository inside one
   (values there may be uncommitted, and a task must read its own writes). The
-  cache holds the row (:mod:`~tux.database.repositories.cached_rows`); each call gets a rebuilt model
-  instance, so a hit returns what the database read returns, and "not found" is cached too;
+  cache holds the row, or a page of rows as tuples (:mod:`~tux.database.repositories.cached_rows`);
+  each call gets rebuilt model instances, so a hit returns what the database read returns, and "not
+  found" is cached too. Lookups of one guild's row (guild config, prefix) have a written-out path;
 * a **write** runs, then hands the changes its table entry derives from the arguments and the result to
   :class:`Invalidator`, which registers their invalidation with ``sessions.after_commit``: queued
   until the outermost commit and dropped on rollback, or run at once outside a transaction. A write

@@ -6,7 +6,9 @@ columns are kept as their JSON text), which the memory level hands to each reade
 (``dict.copy``, no deep copy). :meth:`RowCodec.rebuild` turns that private copy into a detached
 instance of the model, the same type, state and identity a database read returns after its session
 closed, so a lookup looks the same whether it was served from the cache or from the database, and a
-caller that changes the instance it got changes nothing anyone else gets.
+caller that changes the instance it got changes nothing anyone else gets. A list of rows (a
+leaderboard page) is kept as a tuple of column-value tuples, immutable, so the memory level shares it
+without copying and each reader gets new instances.
 
 Rebuilding skips the model's ``__init__`` (which runs defaults and attribute events, about ten times
 slower): it is a bare object with the row as its ``__dict__``, whose ORM state (with the identity key)
