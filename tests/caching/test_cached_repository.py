@@ -6,6 +6,7 @@ PostgreSQL with memory and Redis (production).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, cast
 
@@ -16,6 +17,7 @@ from tests.caching.cached_db_tools import QueryCounter
 from tests.conftest import REDIS_URL, STEADY_CACHE
 from tux.database import Database
 from tux.database.caching import CacheConfig, CacheManager
+from tux.database.caching import memory as memory_module
 from tux.database.exceptions import ConfigurationError, ConnectionLostError, ValidationError
 from tux.database.models import Case, GuildConfig
 from tux.database.repositories.cached import CachedRepository, CacheWrapper
@@ -272,3 +274,24 @@ async def test_guild_row_lookups_refuse_bad_ids_before_sql(cached_db: Database, 
             await cached_db.guild_configs.get_prefix(bad)
     assert queries.count == 0
     assert cached_db.cache.stats().memory_entries == 0
+
+
+async def test_guild_row_hits_are_counted_and_expired_entries_reloaded(
+    cached_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await cached_db.guild_configs.upsert_config(GUILD, {"prefix": "!"})
+    assert await cached_db.guild_configs.find_by_id(GUILD) is not None
+    assert await cached_db.guild_configs.find_by_id(OTHER_GUILD) is None
+    before = cached_db.cache.stats().per_type["guild_config"]
+    with QueryCounter(cached_db) as queries:
+        assert await cached_db.guild_configs.get_prefix(GUILD) == "!"
+        assert await cached_db.guild_configs.find_by_id(OTHER_GUILD) is None
+    after = cached_db.cache.stats().per_type["guild_config"]
+    assert queries.count == 0
+    assert after.hits["memory"] == before.hits["memory"] + 2
+    assert after.negative_hits == before.negative_hits + 1
+    later = time.monotonic() + 10 * 3600
+    monkeypatch.setattr(memory_module, "_monotonic", lambda: later)
+    expired = cached_db.cache.stats().expirations
+    assert await cached_db.guild_configs.get_prefix(GUILD) == "!"
+    assert cached_db.cache.stats().expirations == expired + 1, "the expired entry was not served"

@@ -40,11 +40,13 @@ def test_long_parts_are_hashed_and_keys_stay_short() -> None:
     assert many.name.startswith("snippets:1:#")
 
 
-@pytest.mark.parametrize("guild", [0, -1, True, "1", 1.0])
+@pytest.mark.parametrize("guild", [0, -1, True, "1", 1.0, 2**63])
 def test_bad_guild_ids_are_refused(guild: object) -> None:
     region = CacheManager().region("snippets")
     with pytest.raises(ValidationError):
         region.key(guild, "x")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        region.key(guild)  # type: ignore[arg-type]
 
 
 def test_bad_kinds_are_refused() -> None:

@@ -27,6 +27,8 @@ EPOCH_TAG = "*"
 """The group every key belongs to."""
 NO_GUILD = "-"
 """Guild segment of keys that belong to no guild."""
+MAX_GUILD_ID = 2**63 - 1
+"""Snowflakes are stored as signed 64-bit integers; no key is built for a larger guild id."""
 MAX_PART_LENGTH = 64
 """Longer parts are replaced by a hash, which keeps keys short enough for every level."""
 MAX_NAME_LENGTH = 400
@@ -47,8 +49,8 @@ def guild_segment(guild_id: int | None) -> str:
     """Return the key segment of ``guild_id``, refusing anything that is not a snowflake or ``None``."""
     if guild_id is None:
         return NO_GUILD
-    if type(guild_id) is not int or guild_id <= 0:
-        raise ValidationError(f"guild id must be a positive int or None, got {guild_id!r}")
+    if type(guild_id) is not int or not 0 < guild_id <= MAX_GUILD_ID:
+        raise ValidationError(f"guild id must be a positive 64-bit int or None, got {guild_id!r}")
     return str(guild_id)
 
 

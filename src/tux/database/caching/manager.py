@@ -244,6 +244,11 @@ class CacheManager:
         return cast("V | None", found)
 
     @property
+    def memory(self) -> MemoryLevel:
+        """The memory level, for hot paths built on it (see ``MemoryLevel.guild_reader``)."""
+        return self._memory
+
+    @property
     def peek(self) -> Callable[[CacheKey[Any]], object]:
         """The memory level's lookup: ``peek(key)`` is the value, ``None`` (cached "not found") or ``MISS``.
 

@@ -9,7 +9,8 @@ interface (so ``isinstance`` and the registry's typing hold) whose methods are m
   (values there may be uncommitted, and a task must read its own writes). The
   cache holds the row, or a page of rows as tuples (:mod:`~tux.database.repositories.cached_rows`);
   each call gets rebuilt model instances, so a hit returns what the database read returns, and "not
-  found" is cached too. Lookups of one guild's row (guild config, prefix) have a written-out path;
+  found" is cached too. A memory hit of one guild's row (guild config, prefix) is served by the
+  memory level's guild reader without any further call;
 * a **write** runs, then hands the changes its table entry derives from the arguments and the result to
   :class:`Invalidator`, which registers their invalidation with ``sessions.after_commit``: queued
   until the outermost commit and dropped on rollback, or run at once outside a transaction. A write
@@ -38,13 +39,10 @@ from tux.database.exceptions import ConfigurationError, DatabaseError, Validatio
 from tux.database.repositories.cached_rows import RowCodec
 from tux.database.repositories.cached_specs import FAILED, Change, Changes, Lookup, Table, snowflakes
 from tux.database.repositories.cached_tables import TABLES
-from tux.database.repositories.validation import INT64_MAX
 
 Method = Callable[..., Coroutine[Any, Any, Any]]
 _NOT_SENT = ValidationError
 """Bad input is refused before any SQL is built: such a write changed nothing."""
-_NO_ARGUMENT: Any = object()
-"""Default of a guild-row lookup's first parameter: tells "not given" from any value."""
 
 
 class Invalidator:
@@ -176,7 +174,6 @@ class CacheWrapper:
         current = self._sessions.current
         peek = self._cache.peek
         load_missing = self._cache.load
-        guild_keys = region.guild_keys
 
         async def load_row(repository: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             method = getattr(repository, name) if load is None else functools.partial(load, repository)
@@ -196,28 +193,8 @@ class CacheWrapper:
 
         if not lookup.per_guild:
             return read
-
-        async def read_guild_row(
-            self: CachedRepository, guild_id: Any = _NO_ARGUMENT, /, *args: Any, **kwargs: Any
-        ) -> Any:
-            """The hottest lookups (guild config, prefix) for one positional guild id, written out."""
-            if (
-                not args
-                and not kwargs
-                and type(guild_id) is int
-                and 0 < guild_id <= INT64_MAX
-                and (open_units() is NO_UNITS or current() is None)
-            ):
-                key = guild_keys[guild_id]
-                row = peek(key)
-                if row is MISS:
-                    row = await load_missing(key, functools.partial(load_row, self._wrapped, (guild_id,), {}))
-                return None if row is None else project(row)
-            if guild_id is _NO_ARGUMENT:
-                return await read(self, *args, **kwargs)
-            return await read(self, guild_id, *args, **kwargs)
-
-        return read_guild_row
+        thaw = codec.rebuild_copy if lookup.shape == "row" and lookup.project is None else project
+        return self._cache.memory.guild_reader(region, thaw, sessions=self._sessions, fallback=read)
 
     def _writing(self, name: str, changes: Changes) -> Method:
         invalidator = self._invalidator

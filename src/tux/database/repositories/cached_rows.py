@@ -32,6 +32,7 @@ M = TypeVar("M", bound=Base)
 Row = dict[str, Any]
 """A cached row: column name -> immutable value (JSON columns as JSON text in ``bytes``)."""
 
+_new = object.__new__
 _json_encode = msgspec.json.encode
 _json_decode = msgspec.json.decode
 
@@ -76,6 +77,14 @@ class RowCodec(Generic[M]):
         for name in self._json:
             row[name] = _json_encode(row[name])
         return row
+
+    def rebuild_copy(self, row: Row) -> M:
+        """Return a detached instance of a copy of ``row`` (which is left as it is)."""
+        if self._json:
+            return self._decode_and_rebuild(row.copy())
+        instance = _new(self.model)
+        instance.__dict__ = row.copy()
+        return instance
 
     def freeze_page(self, instances: list[M]) -> tuple[tuple[Any, ...], ...]:
         """Return the rows of ``instances`` (a list a repository loaded) in the cached page form."""
