@@ -6,16 +6,19 @@ without Redis keep them in memory and the ``cache_entry`` table.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import inspect
 
 from tests.caching.cached_db_tools import QueryCounter
 from tests.conftest import STEADY_CACHE
 from tux.database import Database
-from tux.database.models import Levels
+from tux.database.models import Levels, utcnow
 
 GUILD = 121_212_121_212_121_212
 OTHER_GUILD = 343_434_343_434_343_434
 MEMBERS = [700_000_000_000_000_000 + n for n in range(5)]
+CHANNEL = 565_656_565_656_565_656
 TABLE_ONLY = {"levels_leaderboard": {"levels": ["database"]}, "levels_rank": {"levels": ["database"]}}
 
 
@@ -87,3 +90,28 @@ async def test_without_redis_processes_share_standings_through_the_table(databas
         assert not any("FROM levels" in statement for statement in queries.statements)
         await writer.levels.add_xp(guild_id=GUILD, member_id=MEMBERS[0], amount=1000.0)
         assert members(await reader.levels.leaderboard(GUILD))[0] == MEMBERS[0]
+
+
+async def test_chat_xp_reorders_the_cached_standings(cached_db: Database) -> None:
+    await seed(cached_db)
+    await cached_db.levels_config.upsert({"guild_id": GUILD, "base_xp": 100.0})
+    assert await cached_db.levels.rank(guild_id=GUILD, member_id=MEMBERS[0]) == 5
+    assert members(await cached_db.levels.leaderboard(GUILD, limit=1)) == [MEMBERS[4]]
+    moment = utcnow() + timedelta(days=1)
+    for _ in range(6):  # each message past the cooldown earns 100 XP
+        await cached_db.levels_service.process_message(GUILD, MEMBERS[0], CHANNEL, [], now=moment)
+        moment += timedelta(hours=1)
+    total = (await cached_db.levels.find_by_id((MEMBERS[0], GUILD))).xp  # type: ignore[union-attr]
+    assert total > 500.0
+    assert await cached_db.levels.rank(guild_id=GUILD, member_id=MEMBERS[0]) == 1
+    assert members(await cached_db.levels.leaderboard(GUILD, limit=1)) == [MEMBERS[0]]
+
+
+async def test_inside_a_transaction_standings_read_its_own_writes(cached_db: Database) -> None:
+    await seed(cached_db)
+    assert members(await cached_db.levels.leaderboard(GUILD, limit=1)) == [MEMBERS[4]]
+    async with cached_db.transaction():
+        await cached_db.levels.add_xp(guild_id=GUILD, member_id=MEMBERS[0], amount=1000.0)
+        assert members(await cached_db.levels.leaderboard(GUILD, limit=1)) == [MEMBERS[0]]
+        assert await cached_db.levels.rank(guild_id=GUILD, member_id=MEMBERS[0]) == 1
+    assert members(await cached_db.levels.leaderboard(GUILD, limit=1)) == [MEMBERS[0]]

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import msgspec
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.caching.conftest import CacheFactory
@@ -133,6 +133,15 @@ async def rename_table(engine: AsyncEngine, old: str, new: str) -> None:
         await connection.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
 
 
+async def started_before_its_table(make_cache: CacheFactory, cache_engine: Engine) -> CacheManager:
+    """A cache on the DATABASE level whose start found no ``cache_entry`` table (created afterwards)."""
+    engine, sessions = cache_engine
+    await rename_table(engine, "cache_entry", "cache_entry_later")
+    cache = await make_cache(DATABASE_ONLY, redis_url=None, engine=engine, sessions=sessions)
+    await rename_table(engine, "cache_entry_later", "cache_entry")
+    return cache
+
+
 async def test_a_failed_invalidation_leaves_nothing_stale(
     make_cache: CacheFactory, cache_engine: Engine
 ) -> None:
@@ -153,11 +162,8 @@ async def test_a_failed_invalidation_leaves_nothing_stale(
 async def test_a_cache_started_before_its_table_exists_uses_it_afterwards(
     make_cache: CacheFactory, cache_engine: Engine
 ) -> None:
-    engine, sessions = cache_engine
-    await rename_table(engine, "cache_entry", "cache_entry_later")
-    cache = await make_cache(DATABASE_ONLY, redis_url=None, engine=engine, sessions=sessions)
+    cache = await started_before_its_table(make_cache, cache_engine)
     assert cache.stats().level_errors.get("database", 0) == 0, "a missing table at start is no error"
-    await rename_table(engine, "cache_entry_later", "cache_entry")
     key = cache.region("levels_leaderboard").key(1, "top")
     assert await cache.get_or_load(key, Gate("value")) == "value"
     assert await cache.get_or_load(key, Gate("unused")) == "value"
@@ -173,3 +179,26 @@ async def test_with_redis_no_policy_uses_the_table(make_cache: CacheFactory, cac
     await cache.invalidate("*")
     async with engine.connect() as connection:
         assert (await connection.execute(select(CacheEntry.key))).all() == [], "the table was never written"
+
+
+async def test_concurrent_first_uses_share_one_epoch_rotation(
+    make_cache: CacheFactory, cache_engine: Engine
+) -> None:
+    engine, _ = cache_engine
+    cache = await started_before_its_table(make_cache, cache_engine)
+    rotations: list[object] = []
+
+    def count(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT") and "c1:t:*" in repr(parameters):
+            rotations.append(parameters)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        region = cache.region("levels_leaderboard")
+        keys = [region.key(1, "top", size) for size in range(1, 21)]
+        values = await asyncio.gather(*(cache.get_or_load(key, Gate(f"v{i}")) for i, key in enumerate(keys)))
+        again = await asyncio.gather(*(cache.get_or_load(key, Gate("unused")) for key in keys))
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    assert len(rotations) == 1
+    assert again == values == [f"v{i}" for i in range(20)], "no fill was voided by another rotation"

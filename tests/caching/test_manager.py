@@ -195,3 +195,16 @@ async def test_stats_report_everything(cache: CacheManager) -> None:
     assert stats.invalidations_sent == 1
     assert stats.memory_entries == 0
     assert stats.to_dict()["per_type"]["guild_config"]["loads"] == 1
+
+
+async def test_a_read_begun_after_an_invalidation_does_not_join_an_older_load(cache: CacheManager) -> None:
+    key = cache.region("guild_config").key(1)
+    old = Gate("old", hold=True)
+    earlier = asyncio.create_task(cache.get_or_load(key, old))
+    await old.entered.wait()
+    await cache.invalidate(key)
+    async with asyncio.timeout(5):  # joining the held load would wait for it forever
+        assert await cache.get_or_load(key, Gate("new")) == "new"
+    old.release.set()
+    assert await earlier == "old", "the earlier read still gets what it loaded"
+    assert await cache.get_or_load(key, Gate("unused")) == "new", "and its fill was refused"

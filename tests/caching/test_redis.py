@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import replace
 from typing import Any
 
@@ -281,3 +282,36 @@ async def test_callers_sharing_a_load_without_memory_get_their_own_copies(make_c
     values[0]["ids"].append(3)
     assert all(value == {"ids": [1, 2]} for value in values[1:]), "a caller's change reached another"
     assert len({id(value) for value in values}) == 20
+
+
+class _Unshareable:
+    """A mutable value that cannot be copied (it holds a lock)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+
+async def test_a_value_that_cannot_be_copied_fails_only_the_waiters(make_cache: CacheFactory) -> None:
+    cache = await make_cache(REDIS_ONLY)
+    key = cache.region("cases").key(1, 8)
+    loader = Gate(_Unshareable(), hold=True)
+    leader = asyncio.create_task(cache.get_or_load(key, loader))
+    follower = asyncio.create_task(cache.get_or_load(key, Gate("unused")))
+    await loader.entered.wait()
+    loader.release.set()
+    assert isinstance(await leader, _Unshareable)
+    with pytest.raises(TypeError):
+        await follower
+
+
+async def test_a_set_during_a_load_is_what_later_reads_get(make_cache: CacheFactory) -> None:
+    cache = await make_cache(REDIS_ONLY)
+    key = cache.region("cases").key(1, 9)
+    old = Gate("old", hold=True)
+    earlier = asyncio.create_task(cache.get_or_load(key, old))
+    await old.entered.wait()
+    await cache.set(key, "set")
+    async with asyncio.timeout(5):  # joining the held load would wait for it forever
+        assert await cache.get_or_load(key, Gate("unused")) == "set"
+    old.release.set()
+    assert await earlier == "old"

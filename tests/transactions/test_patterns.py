@@ -118,6 +118,17 @@ async def test_on_commit_runs_after_commit_and_is_dropped_on_rollback(
     assert ran == ["committed", "outer", "no transaction"]
 
 
+async def test_an_on_commit_callback_may_write(guilds: Guilds, transactions: TransactionManager) -> None:
+    async def write_more() -> None:
+        await guilds.create({"id": GUILD + 1})
+
+    async with asyncio.timeout(10):  # a callback run while the SQLite write turn is held waits 30 s for it
+        async with transactions.transaction():
+            await guilds.create({"id": GUILD})
+            await transactions.on_commit(write_more)
+    assert await guilds.count() == 2
+
+
 async def test_on_commit_callback_sees_committed_data(
     guilds: Guilds, transactions: TransactionManager
 ) -> None:

@@ -3,18 +3,21 @@
 It follows the Redis level's scheme (see :mod:`tux.database.caching.redis_level`) with rows instead of
 keys: ``c1:e:fp:KEY`` entries carry the stamps of ``c1:g:KEY`` (the key's guard) and ``c1:t:TAG`` (its
 groups), and a read returns an entry only when its stamps equal the current ones, all in one ``SELECT``.
-Here an invalidation *rotates* stamps (writes new random ones) instead of deleting them, so a fill may
-begin with a plain read: a stamp that was missing when the fill began and is present when it stores
-means an invalidation happened in between, and the fill is refused. Rotated stamps expire after the
-longest TTL plus a margin, longer than any fill may take (older fills are refused by their ticket).
+Here an invalidation *rotates* stamps (writes new random ones) instead of deleting them. A fill begins
+by reading the stamps, creating the missing ones first (so concurrent fills under a new group agree on
+its stamp), and stores only if they are unchanged: an invalidation in between rotated one of them.
+Rotated stamps expire after the longest TTL plus a margin, longer than any fill may take (older fills
+are refused by their ticket).
 
-Nothing in the table is trusted until this process has rotated the epoch stamp (at start, or on the
-level's first use when the table was not there yet at start): a process that died
-between a commit and its invalidation leaves entries nobody invalidated. An invalidation that fails
-makes the level untrusted again until a rotation succeeds, so a lost invalidation never leaves a stale
-entry behind.
+With ``flush_on_start`` (the default), nothing in the table is trusted until this process has rotated
+the epoch stamp (at start, or on the level's first use when the table was not there yet at start): a
+process that died between a commit and its invalidation leaves entries nobody invalidated. A write
+that should have made entries stale and failed makes the level untrusted again until a rotation
+succeeds, so a lost invalidation never leaves a stale entry behind. Concurrent callers share one
+rotation.
 
-The level never joins the caller's unit of work: it runs its own short transactions on the engine.
+The level never joins the caller's unit of work: it runs its own short transactions on the engine, in
+this process's SQLite write turn (``SessionProvider.write_turn``) like every other writer.
 While the calling task has a unit of work open it does not write (on SQLite a write would wait for the
 write lock that very unit of work holds), except invalidations, which cannot be skipped and are run by
 a background task instead, which takes the lock once the unit of work has ended.
@@ -22,7 +25,9 @@ a background task instead, which takes the lock once the unit of work has ended.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,14 +49,7 @@ from tux.database.exceptions import DatabaseError, TransactionError
 from tux.database.models.base import UTCDateTime
 
 FAILURES: tuple[type[BaseException], ...] = (SQLAlchemyError, DatabaseError, OSError, TimeoutError)
-_UPSERT = text(
-    "INSERT INTO cache_entry (key, value, expires_at) VALUES (:key, :value, :expires_at) "
-    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at"
-).bindparams(bindparam("value", type_=LargeBinary()), bindparam("expires_at", type_=UTCDateTime()))
-"""One statement for both backends, compiled once.
 
-SQLAlchemy's dialect ``insert()`` is compiled again on every call; several rows go as one executemany.
-"""
 _FLUSH = Targets(tags=(EPOCH_TAG,))
 Spawn = Callable[[Coroutine[Any, Any, object]], None]
 
@@ -101,6 +99,21 @@ class DatabaseLevel:
         table = CacheEntry.__table__
         assert isinstance(table, Table)  # narrows the declarative table for mypy
         self._table = table
+        self._upsert_rows = text(
+            f"INSERT INTO {table.name} (key, value, expires_at) VALUES (:key, :value, :expires_at) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at"
+        ).bindparams(bindparam("value", type_=LargeBinary()), bindparam("expires_at", type_=UTCDateTime()))
+        """One statement for both backends, compiled once (SQLAlchemy's dialect ``insert()`` is compiled
+        again on every call); several rows go as one executemany."""
+        self._insert_missing_rows = text(
+            f"INSERT INTO {table.name} (key, value, expires_at) VALUES (:key, :value, :expires_at) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at "
+            f"WHERE {table.name}.expires_at <= :now"
+        ).bindparams(
+            bindparam("value", type_=LargeBinary()),
+            bindparam("expires_at", type_=UTCDateTime()),
+            bindparam("now", type_=UTCDateTime()),
+        )
         self._engine = engine
         self._read_engine = engine.execution_options(**{READ_ONLY_OPTION: True})
         self._sessions = sessions
@@ -111,6 +124,9 @@ class DatabaseLevel:
         self._next_purge = datetime.now(UTC)
         self._stamp_ttl = timedelta(seconds=max(config.tag_ttl, config.fill_max_age + config.guard_margin))
         self._trusted = not config.flush_on_start
+        self._failures = 0
+        """Writes that failed so far: a rotation grants trust only if none failed while it ran."""
+        self._rotating = asyncio.Lock()
 
     async def read(self, key: CacheKey[Any]) -> object | NotFound | Miss:
         """Return the value of ``key`` if the table holds a current entry for it, else ``MISS``."""
@@ -143,6 +159,11 @@ class DatabaseLevel:
         try:
             async with self._read_engine.connect() as connection:
                 rows = await self._live(connection, stamp_keys)
+            missing = [name for name in stamp_keys if name not in rows]
+            if missing:  # the first fill under a stamp: concurrent fills must agree on it
+                async with self._writing() as connection:
+                    await self._add_missing_stamps(connection, missing)
+                    rows = await self._live(connection, stamp_keys)
         except FAILURES as error:
             self._failed("begin fill", error)
             return None
@@ -154,7 +175,7 @@ class DatabaseLevel:
             return StoreResult.SKIPPED
         stamp_keys = self._stamp_keys(key)
         try:
-            async with self._engine.begin() as connection:
+            async with self._writing() as connection:
                 rows = await self._live(connection, stamp_keys)
                 if tuple(rows.get(name) for name in stamp_keys) != fill.stamps:
                     return StoreResult.REFUSED
@@ -175,7 +196,7 @@ class DatabaseLevel:
             return False
         guard, *tag_keys = self._stamp_keys(key)
         try:
-            async with self._engine.begin() as connection:
+            async with self._writing() as connection:
                 rows = await self._live(connection, tag_keys)
                 guard_stamp = new_stamp()
                 await self._write_stamps(connection, {guard: guard_stamp})
@@ -183,6 +204,7 @@ class DatabaseLevel:
                 tags = await self._create_missing(connection, tag_keys, current)
                 await self._write_entry(connection, key, guard_stamp + tags + body, ttl)
         except FAILURES as error:
+            self._distrust()  # the entry it replaces is still valid
             self._failed("put", error)
             return False
         return True
@@ -204,13 +226,13 @@ class DatabaseLevel:
         rotated |= {self._prefix + f"g:{name}": new_stamp() for name in targets.names}
         doomed = [f"{self._prefix}e:{fp}:{name}" for name, fp in entries]
         try:
-            async with self._engine.begin() as connection:
+            async with self._writing() as connection:
                 if rotated:
                     await self._write_stamps(connection, rotated)
                 if doomed:
                     await connection.execute(delete(self._table).where(self._table.c.key.in_(doomed)))
         except FAILURES as error:
-            self._trusted = False
+            self._distrust()
             if quiet:
                 cause = getattr(error, "orig", None) or error  # the driver's message, without the SQL
                 logger.debug("database cache level not ready yet ({}); trying again on first use", cause)
@@ -221,17 +243,22 @@ class DatabaseLevel:
 
     async def prepare(self) -> None:
         """Rotate the epoch now if it is due, so first reads need not; a failure is retried on first use."""
-        if not self._trusted and not self._in_unit_of_work():
-            self._trusted = await self._invalidate(_FLUSH, (), quiet=True)
+        if not self._trusted:
+            await self._trust(quiet=True)
 
-    async def _trust(self) -> bool:
+    async def _trust(self, *, quiet: bool = False) -> bool:
         """Rotate the epoch unless a unit of work is open; return whether the table is trusted now.
 
-        Rotating the epoch makes every older entry stale.
+        Rotating the epoch makes every older entry stale. Concurrent callers share one rotation, and a
+        write of this level that fails while it runs withholds the trust it would give.
         """
         if self._in_unit_of_work():
             return False
-        self._trusted = await self._invalidate(_FLUSH, ())
+        async with self._rotating:
+            if not self._trusted:
+                failures = self._failures
+                rotated = await self._invalidate(_FLUSH, (), quiet=quiet)
+                self._trusted = rotated and self._failures == failures
         return self._trusted
 
     def _entry_key(self, key: CacheKey[Any]) -> str:
@@ -257,6 +284,15 @@ class DatabaseLevel:
             stamp if stamp is not None else created[name] for name, stamp in zip(keys, current, strict=True)
         )
 
+    async def _add_missing_stamps(self, connection: AsyncConnection, names: Sequence[str]) -> None:
+        """Create the stamps ``names`` where no live one exists (another fill's stays as it is)."""
+        now = datetime.now(UTC)
+        expires = now + self._stamp_ttl
+        await connection.execute(
+            self._insert_missing_rows,
+            [{"key": name, "value": new_stamp(), "expires_at": expires, "now": now} for name in names],
+        )
+
     async def _write_stamps(self, connection: AsyncConnection, stamps: dict[str, bytes]) -> None:
         expires = datetime.now(UTC) + self._stamp_ttl
         await self._upsert(
@@ -270,7 +306,7 @@ class DatabaseLevel:
         await self._upsert(connection, [{"key": self._entry_key(key), "value": value, "expires_at": expires}])
 
     async def _upsert(self, connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-        await connection.execute(_UPSERT, rows)
+        await connection.execute(self._upsert_rows, rows)
 
     async def _purge_if_due(self, connection: AsyncConnection) -> None:
         now = datetime.now(UTC)
@@ -286,6 +322,21 @@ class DatabaseLevel:
             return self._sessions.current() is not None
         except TransactionError:
             return True
+
+    def _distrust(self) -> None:
+        """A write that should have made entries stale failed: trust nothing until the next rotation."""
+        self._failures += 1
+        self._trusted = False
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction on the engine, taken in this process's SQLite write turn."""
+        if self._sessions is None:
+            async with self._engine.begin() as connection:
+                yield connection
+            return
+        async with self._sessions.write_turn(), self._engine.begin() as connection:
+            yield connection
 
     def _failed(self, operation: str, error: BaseException) -> None:
         self._stats.count_error(CacheLevel.DATABASE)

@@ -18,7 +18,7 @@ import msgspec
 from loguru import logger
 
 from tux.database.caching.config import CacheConfig
-from tux.database.caching.keys import CacheKey
+from tux.database.caching.keys import CacheKey, Targets, tags_of
 from tux.database.caching.memory import MemoryLevel
 from tux.database.caching.snapshot import Frozen
 from tux.database.caching.tickets import FillTicket, TicketBook
@@ -112,8 +112,10 @@ class ReadThrough:
                 return _follow(key, *outcome)
         flight = self._flights[name] = _Flight()
         region = key.region
-        ticket = self._tickets.open(name) if region.memory else None
+        ticket: FillTicket | None = None
         try:
+            if region.memory:
+                ticket = self._tickets.open(name)
             found, fills, level = await self._descend(key, shared, loading=True)
             if found is MISS:
                 region.stats.lookup_misses += 1
@@ -132,11 +134,27 @@ class ReadThrough:
             flight.fail(error)
             raise
         finally:
-            del self._flights[name]
+            if self._flights.get(name) is flight:  # not forgotten by an invalidation
+                del self._flights[name]
             if ticket is not None:
                 self._tickets.close(ticket)
         flight.land(found, level, frozen)
         return value
+
+    def forget(self, targets: Targets) -> None:
+        """Detach the loads in flight that ``targets`` invalidate, so that later callers load anew.
+
+        Such a load still answers the callers that joined it before the invalidation (they asked before
+        it), and its fills are refused by their tickets and stamps.
+        """
+        if not self._flights:
+            return
+        if targets.flush:
+            self._flights.clear()
+            return
+        names, tags = set(targets.names), set(targets.tags)
+        for name in [name for name in self._flights if name in names or not tags.isdisjoint(tags_of(name))]:
+            del self._flights[name]
 
     async def _descend(
         self, key: CacheKey[Any], shared: Sequence[SharedLevel], *, loading: bool
@@ -192,10 +210,10 @@ class ReadThrough:
     def _keep(
         self, key: CacheKey[Any], ticket: FillTicket | None, found: object, *, refused: bool, memory: bool
     ) -> Frozen | None:
-        """Put ``found`` in memory unless a fill was refused or invalidated; return what memory took.
+        """Offer ``found`` to memory unless a fill was refused or invalidated; return what was offered.
 
         Preparing a value for sharing scans it (and copies it when it is mutable), so it is done only
-        when the memory level will keep it.
+        when the memory level is to keep it (the level may still decline: inactive, or too large).
         """
         region = key.region
         if refused or (ticket is not None and not self._tickets.usable(ticket)):
@@ -235,9 +253,15 @@ class _Flight:
         return await asyncio.shield(self._done)
 
     def land(self, found: object, level: CacheLevel | None, frozen: Frozen | None) -> None:
-        """Hand the leader's outcome to the callers waiting."""
-        if self._done is not None:
-            self._done.set_result((frozen if frozen is not None else Frozen(found), level))
+        """Hand the leader's outcome to the callers waiting (its error, if it cannot be shared)."""
+        if self._done is None:
+            return
+        try:
+            shared = frozen if frozen is not None else Frozen(found)
+        except Exception as error:  # noqa: BLE001 - a value that cannot be copied fails the waiters only
+            self._done.set_exception(error)
+            return
+        self._done.set_result((shared, level))
 
     def fail(self, error: BaseException) -> None:
         """Pass the leader's error on (a cancelled leader lets a waiting caller take over)."""

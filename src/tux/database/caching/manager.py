@@ -315,6 +315,7 @@ class CacheManager:
         stored = NOT_FOUND if value is None else value
         seconds = ttl if ttl is not None else region.policy.entry_ttl(found=value is not None)
         self._tickets.void_names((key.name,))
+        self._read_through.forget(Targets(names=(key.name,)))
         if CacheLevel.MEMORY in chosen:
             self._memory.put(key.name, Frozen(stored), seconds)
         if chosen == (CacheLevel.MEMORY,):
@@ -354,9 +355,10 @@ class CacheManager:
             self._stats.invalidations_failed += 1
 
     def _apply_locally(self, targets: Targets) -> None:
-        """Drop ``targets`` from the memory level and void fills in flight for them."""
+        """Drop ``targets`` from the memory level, void fills in flight for them, detach their loads."""
         self._tickets.void_names(targets.names)
         self._tickets.void_tags(targets.tags)
+        self._read_through.forget(targets)
         self._memory.delete_names(targets.names)
         self._memory.delete_tags(targets.tags)
 

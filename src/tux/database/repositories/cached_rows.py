@@ -33,6 +33,7 @@ Row = dict[str, Any]
 """A cached row: column name -> immutable value (JSON columns as JSON text in ``bytes``)."""
 
 _new = object.__new__
+_MUTABLE = (list, dict, set, bytearray)
 _json_encode = msgspec.json.encode
 _json_decode = msgspec.json.decode
 
@@ -62,9 +63,11 @@ class RowCodec(Generic[M]):
         self.value_type: Any = cast(Any, TypedDict)(f"{model.__name__}Row", fields)
         """The row's type: tells the shared levels how to decode it (datetimes, enums) and names the
         schema fingerprint, so a release whose model changed never reads an older release's rows."""
-        self.page_type: Any = tuple[tuple.__class_getitem__(tuple(fields.values())), ...]  # type: ignore[misc]
-        """Type of a cached list of rows: a tuple of column-value tuples, immutable, so the memory level
-        shares it without copying and each reader gets its own instances from :meth:`thaw_page`."""
+        self._page_row = msgspec.defstruct(f"{model.__name__}PageRow", list(fields.items()), frozen=True)
+        self.page_type: Any = tuple[self._page_row, ...]  # type: ignore[name-defined]
+        """Type of a cached list of rows: a tuple of frozen structs, immutable, so the memory level shares
+        it without copying and each reader gets its own instances from :meth:`thaw_page`. The structs
+        are encoded with their column names, which are part of the schema fingerprint."""
         self.rebuild: Callable[[Row], M] = (
             self._decode_and_rebuild if self._json else functools.partial(detached_instance, model)
         )
@@ -86,14 +89,15 @@ class RowCodec(Generic[M]):
         instance.__dict__ = row.copy()
         return instance
 
-    def freeze_page(self, instances: list[M]) -> tuple[tuple[Any, ...], ...]:
+    def freeze_page(self, instances: list[M]) -> tuple[msgspec.Struct, ...]:
         """Return the rows of ``instances`` (a list a repository loaded) in the cached page form."""
-        return tuple(tuple(self.snapshot(instance).values()) for instance in instances)
+        page_row = self._page_row
+        return tuple(page_row(**self.snapshot(instance)) for instance in instances)
 
-    def thaw_page(self, page: tuple[tuple[Any, ...], ...]) -> list[M]:
+    def thaw_page(self, page: tuple[msgspec.Struct, ...]) -> list[M]:
         """Return new detached instances of the rows of ``page``, in order."""
         columns = self._columns
-        return [self.rebuild(dict(zip(columns, values, strict=True))) for values in page]
+        return [self.rebuild(dict(zip(columns, msgspec.structs.astuple(row), strict=True))) for row in page]
 
     def _decode_and_rebuild(self, row: Row) -> M:
         for name in self._json:
@@ -107,4 +111,6 @@ def _value_type(column: Column[Any]) -> Any:
         kind: Any = bytes if isinstance(column.type, JSON) else column.type.python_type
     except NotImplementedError:
         raise ConfigurationError(f"column {column} has no Python type to cache it with") from None
+    if kind in _MUTABLE:  # the row is shared by every reader of the memory level: values must not change
+        raise ConfigurationError(f"column {column} holds mutable {kind.__name__} values; cache it as JSON")
     return kind | None if column.nullable else kind

@@ -98,7 +98,7 @@ class Table:
     lookups
         Reads served from the cache.
     reads
-        Reads that always go to the database (lists, counts, ranks, ...).
+        Reads that always go to the database (lists, counts, filtered searches, ...).
     writes
         Every writing method and the changes it makes.
     """

@@ -11,6 +11,7 @@ permissions, reminders, starboard messages) have no table and are not wrapped.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from operator import itemgetter
 from typing import Any
@@ -132,8 +133,12 @@ def _case_key(region: CacheRegion[Any], guild_id: object, case_number: object) -
     return key_of(region, guild_id, case_number)
 
 
+_PAGE_SIZE = inspect.signature(ILevelsRepository.leaderboard).parameters["limit"].default
+"""The leaderboard's default page size, as the interface declares it (the key must name the size)."""
+
+
 def _first_page_key(
-    region: CacheRegion[Any], guild_id: object, *, limit: object = 10, after: object = None
+    region: CacheRegion[Any], guild_id: object, *, limit: object = _PAGE_SIZE, after: object = None
 ) -> CacheKey[Any] | None:
     """Key of a leaderboard's first page (what the leaderboard command shows); later pages go to SQL."""
     return key_of(region, guild_id, "top", limit) if after is None else None

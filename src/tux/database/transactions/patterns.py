@@ -104,8 +104,10 @@ class TransactionManager:
             async with self._savepoint(unit):
                 yield unit
             return
-        async with self.monitor.track(name), self._write_turn(options), self._outermost(options) as opened:
-            yield opened
+        async with self.monitor.track(name):
+            async with self._write_turn(options), self._outermost(options) as opened:
+                yield opened
+            await opened.run_commit_callbacks()  # committed; the SQLite write turn is free again
 
     async def execute_in_transaction(
         self,
@@ -166,7 +168,6 @@ class TransactionManager:
         finally:
             self._sessions.unbind(token)
             await session.close()
-        await unit.run_commit_callbacks()
 
     @asynccontextmanager
     async def _savepoint(self, unit: UnitOfWork) -> AsyncIterator[None]:
