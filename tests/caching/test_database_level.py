@@ -181,24 +181,55 @@ async def test_with_redis_no_policy_uses_the_table(make_cache: CacheFactory, cac
         assert (await connection.execute(select(CacheEntry.key))).all() == [], "the table was never written"
 
 
-async def test_concurrent_first_uses_share_one_epoch_rotation(
+async def test_concurrent_first_uses_share_one_epoch_drop(
     make_cache: CacheFactory, cache_engine: Engine
 ) -> None:
     engine, _ = cache_engine
+    [earlier] = await caches(make_cache, cache_engine, DATABASE_ONLY, 1)
+    region = earlier.region("levels_leaderboard")
+    await earlier.get_or_load(region.key(1, "top", 1), Gate("from an earlier process"))
     cache = await started_before_its_table(make_cache, cache_engine)
-    rotations: list[object] = []
-
-    def count(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
-        if statement.lstrip().upper().startswith("INSERT") and "c1:t:*" in repr(parameters):
-            rotations.append(parameters)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", count)
-    try:
-        region = cache.region("levels_leaderboard")
-        keys = [region.key(1, "top", size) for size in range(1, 21)]
+    with Statements(engine, "DELETE") as drops:
+        keys = [cache.region("levels_leaderboard").key(1, "top", size) for size in range(1, 21)]
         values = await asyncio.gather(*(cache.get_or_load(key, Gate(f"v{i}")) for i, key in enumerate(keys)))
         again = await asyncio.gather(*(cache.get_or_load(key, Gate("unused")) for key in keys))
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", count)
-    assert len(rotations) == 1
-    assert again == values == [f"v{i}" for i in range(20)], "no fill was voided by another rotation"
+    assert len([params for params in drops.seen if "c1:t:*" in params]) == 1, "one drop for twenty first uses"
+    assert values[0] == "v0", "the earlier process's entry is not trusted"
+    assert again == values == [f"v{i}" for i in range(20)], "no fill was voided by another drop"
+
+
+async def test_an_invalidation_under_which_nothing_was_filled_writes_nothing(
+    make_cache: CacheFactory, cache_engine: Engine
+) -> None:
+    engine, _ = cache_engine
+    [cache] = await caches(make_cache, cache_engine, DATABASE_ONLY, 1)
+    with Statements(engine, "INSERT", "UPDATE", "DELETE") as writes:
+        await cache.invalidate("levels_leaderboard:1:*")
+    assert writes.seen == []
+    key = cache.region("levels_leaderboard").key(1, "top")
+    await cache.get_or_load(key, Gate("old"))
+    with Statements(engine, "INSERT", "UPDATE", "DELETE") as writes:
+        await cache.invalidate("levels_leaderboard:1:*")
+        await cache.invalidate("levels_leaderboard:1:*")
+    assert len(writes.seen) == 1, "the second invalidation found no live stamp"
+    assert await cache.get_or_load(key, Gate("new")) == "new"
+
+
+class Statements:
+    """Records the parameters of the statements of the given kinds an engine sends."""
+
+    def __init__(self, engine: AsyncEngine, *kinds: str) -> None:
+        self._engine = engine.sync_engine
+        self._kinds = kinds
+        self.seen: list[str] = []
+
+    def _record(self, _conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
+        if statement.lstrip().upper().startswith(self._kinds):
+            self.seen.append(repr(parameters))
+
+    def __enter__(self) -> Statements:
+        event.listen(self._engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        event.remove(self._engine, "before_cursor_execute", self._record)

@@ -27,7 +27,7 @@ def test_events_map_to_keys_and_groups() -> None:
     assert rules.targets("member_status_update", guild_id=1, user_id=3) == Targets(
         names=("member_status:1:3",)
     )
-    assert rules.targets("case_update", guild_id=5) == Targets(tags=("cases:5",))
+    assert rules.targets("case_update", guild_id=5) == Targets(tags=("cases:5", "case_stats:5"))
     everything = rules.targets("guild_delete", guild_id=7)
     assert "cases:7" in everything.tags
     assert "guild_config:7" in everything.tags

@@ -104,11 +104,12 @@ DEFAULT_POLICIES: Mapping[str, CachePolicy] = MappingProxyType(
         "starboard": _policy(1800, 300, {MEMORY, REDIS}, {"starboard_update": None}),
         "levels_leaderboard": _policy(120, 30, {MEMORY, REDIS}, _STANDINGS_RULES, database_fallback=True),
         "levels_rank": _policy(120, 30, {MEMORY, REDIS}, _STANDINGS_RULES, database_fallback=True),
+        "case_stats": _policy(600, 60, {MEMORY, REDIS}, {"case_update": None}, database_fallback=True),
     }
 )
 """Policies per type. AFK is invalidated per guild because the AFK list of a guild is cached too.
-Leaderboard pages and ranks are expensive to compute in a large guild, so without Redis they are kept
-in the cache table; any XP change in the guild invalidates all of them."""
+Leaderboard pages, ranks and case counts are expensive to compute in a large guild, so without Redis
+they are kept in the cache table; any XP change (any case change) in the guild invalidates them."""
 
 DEFAULT_POLICY = _policy(300, 60, {MEMORY}, {})
 """Policy of a type that has none configured: short-lived and local."""

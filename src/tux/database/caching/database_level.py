@@ -3,18 +3,17 @@
 It follows the Redis level's scheme (see :mod:`tux.database.caching.redis_level`) with rows instead of
 keys: ``c1:e:fp:KEY`` entries carry the stamps of ``c1:g:KEY`` (the key's guard) and ``c1:t:TAG`` (its
 groups), and a read returns an entry only when its stamps equal the current ones, all in one ``SELECT``.
-Here an invalidation *rotates* stamps (writes new random ones) instead of deleting them. A fill begins
-by reading the stamps, creating the missing ones first (so concurrent fills under a new group agree on
-its stamp), and stores only if they are unchanged: an invalidation in between rotated one of them.
-Rotated stamps expire after the longest TTL plus a margin, longer than any fill may take (older fills
-are refused by their ticket).
+A fill begins by reading the stamps, creating the missing ones with new random values (so concurrent
+fills under a new group agree on its stamp), and stores only if they are unchanged. An invalidation
+deletes the live stamps, which refuses every fill begun before it; when none lives, no fill has begun
+under them since the last invalidation, and the invalidation writes nothing. Stamps expire after the
+longest TTL plus a margin, longer than any fill may take (older fills are refused by their ticket).
 
-With ``flush_on_start`` (the default), nothing in the table is trusted until this process has rotated
+With ``flush_on_start`` (the default), nothing in the table is trusted until this process has dropped
 the epoch stamp (at start, or on the level's first use when the table was not there yet at start): a
 process that died between a commit and its invalidation leaves entries nobody invalidated. A write
-that should have made entries stale and failed makes the level untrusted again until a rotation
-succeeds, so a lost invalidation never leaves a stale entry behind. Concurrent callers share one
-rotation.
+that should have made entries stale and failed makes the level untrusted again until the epoch is
+dropped, so a lost invalidation never leaves a stale entry behind. Concurrent callers share one drop.
 
 The level never joins the caller's unit of work: it runs its own short transactions on the engine, in
 this process's SQLite write turn (``SessionProvider.write_turn``) like every other writer.
@@ -125,8 +124,8 @@ class DatabaseLevel:
         self._stamp_ttl = timedelta(seconds=max(config.tag_ttl, config.fill_max_age + config.guard_margin))
         self._trusted = not config.flush_on_start
         self._failures = 0
-        """Writes that failed so far: a rotation grants trust only if none failed while it ran."""
-        self._rotating = asyncio.Lock()
+        """Writes that failed so far: dropping the epoch grants trust only if none failed meanwhile."""
+        self._flushing = asyncio.Lock()
 
     async def read(self, key: CacheKey[Any]) -> object | NotFound | Miss:
         """Return the value of ``key`` if the table holds a current entry for it, else ``MISS``."""
@@ -222,15 +221,21 @@ class DatabaseLevel:
     async def _invalidate(
         self, targets: Targets, entries: Sequence[tuple[str, str]], *, quiet: bool = False
     ) -> bool:
-        rotated = {self._prefix + f"t:{tag}": new_stamp() for tag in targets.tags}
-        rotated |= {self._prefix + f"g:{name}": new_stamp() for name in targets.names}
-        doomed = [f"{self._prefix}e:{fp}:{name}" for name, fp in entries]
+        """Delete the live stamps of ``targets`` (and this release's entries under them).
+
+        A stamp nobody holds needs no write: every fill creates its stamps when it begins, so a missing
+        stamp means no fill under it has begun since the last invalidation (and an entry can only be
+        current while all its stamps live). Most invalidations therefore cost one read.
+        """
+        stamps = [self._prefix + f"t:{tag}" for tag in targets.tags]
+        stamps += [self._prefix + f"g:{name}" for name in targets.names]
         try:
-            async with self._writing() as connection:
-                if rotated:
-                    await self._write_stamps(connection, rotated)
-                if doomed:
-                    await connection.execute(delete(self._table).where(self._table.c.key.in_(doomed)))
+            async with self._read_engine.connect() as connection:
+                live = list(await self._live(connection, stamps))
+            if live:
+                doomed = [f"{self._prefix}e:{fp}:{name}" for name, fp in entries]
+                async with self._writing() as connection:
+                    await connection.execute(delete(self._table).where(self._table.c.key.in_(live + doomed)))
         except FAILURES as error:
             self._distrust()
             if quiet:
@@ -242,23 +247,23 @@ class DatabaseLevel:
         return True
 
     async def prepare(self) -> None:
-        """Rotate the epoch now if it is due, so first reads need not; a failure is retried on first use."""
+        """Drop the epoch now if it is due, so first reads need not; a failure is retried on first use."""
         if not self._trusted:
             await self._trust(quiet=True)
 
     async def _trust(self, *, quiet: bool = False) -> bool:
-        """Rotate the epoch unless a unit of work is open; return whether the table is trusted now.
+        """Drop the epoch stamp unless a unit of work is open; return whether the table is trusted now.
 
-        Rotating the epoch makes every older entry stale. Concurrent callers share one rotation, and a
+        Dropping the epoch makes every older entry stale. Concurrent callers share one drop, and a
         write of this level that fails while it runs withholds the trust it would give.
         """
         if self._in_unit_of_work():
             return False
-        async with self._rotating:
+        async with self._flushing:
             if not self._trusted:
                 failures = self._failures
-                rotated = await self._invalidate(_FLUSH, (), quiet=quiet)
-                self._trusted = rotated and self._failures == failures
+                dropped = await self._invalidate(_FLUSH, (), quiet=quiet)
+                self._trusted = dropped and self._failures == failures
         return self._trusted
 
     def _entry_key(self, key: CacheKey[Any]) -> str:
@@ -324,7 +329,7 @@ class DatabaseLevel:
             return True
 
     def _distrust(self) -> None:
-        """A write that should have made entries stale failed: trust nothing until the next rotation."""
+        """A write that should have made entries stale failed: trust nothing until the epoch is dropped."""
         self._failures += 1
         self._trusted = False
 

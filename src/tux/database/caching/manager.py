@@ -163,7 +163,7 @@ class CacheManager:
 
         A Redis that does not answer is no error: the cache starts without it and resumes it later.
         Neither is a cache table that is not there yet (the database is migrated after ``connect``):
-        the DATABASE level then rotates its epoch on first use.
+        the DATABASE level then drops its epoch on first use.
         """
         if self._database is not None:
             await self._database.prepare()

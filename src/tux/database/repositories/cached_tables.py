@@ -18,7 +18,7 @@ from typing import Any
 
 from tux.database.caching.keys import CacheKey
 from tux.database.caching.region import CacheRegion
-from tux.database.models import AFK, Case, GuildConfig, Levels, MemberStatus, Snippet, Starboard
+from tux.database.models import AFK, Case, CaseType, GuildConfig, Levels, MemberStatus, Snippet, Starboard
 from tux.database.models.guild_config import CHANNEL_AND_ROLE_COLUMNS
 from tux.database.repositories.cached_specs import FAILED, Change, Changes, Lookup, Table, key_of, pair
 from tux.database.repositories.interfaces import (
@@ -290,8 +290,11 @@ TABLES: Mapping[type[Any], Table] = {
     ICaseRepository: Table(
         kind="cases",
         model=Case,
-        lookups={"find_by_guild_and_number": Lookup(key=_case_key)},
-        reads=BASE_READS | {"find_by_user_and_type", "latest_of_types", "count_by_type", "history"},
+        lookups={
+            "find_by_guild_and_number": Lookup(key=_case_key),
+            "count_by_type": Lookup(key=_guild_key, kind="case_stats", shape=dict[CaseType, int]),
+        },
+        reads=BASE_READS | {"find_by_user_and_type", "latest_of_types", "history"},
         writes={
             **surrogate_writes("case_update"),
             "get_next_case_number": _no_change,
