@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from tux.database.caching.config import CachePolicy
-from tux.database.caching.keys import CacheKey, check_kind, group_tag, guild_segment, key_name
+from tux.database.caching.keys import CacheKey, check_kind, group_tag, key_name
 from tux.database.caching.serialization import Codec, fingerprint
 from tux.database.caching.stats import RegionStats
 from tux.database.caching.types import CacheLevel, Miss
@@ -46,7 +46,6 @@ class CacheRegion(Generic[V]):
     """
 
     __slots__ = (
-        "_head",
         "_manager",
         "codec",
         "fingerprint",
@@ -72,11 +71,10 @@ class CacheRegion(Generic[V]):
         stats: RegionStats,
     ) -> None:
         self._manager = manager
-        self._head = check_kind(kind) + ":"
         self.guild_keys = GuildKeys(self)
         """``guild_keys[guild_id]``: the key of this type's value for a guild, made once (an ``int``
         id; a new one is checked). A dictionary lookup on the hot path, not a call."""
-        self.kind = kind
+        self.kind = check_kind(kind)
         self.policy = policy
         self.levels = levels
         self.shared = shared
@@ -93,10 +91,8 @@ class CacheRegion(Generic[V]):
 
     def key(self, guild_id: int | None, *parts: str | int) -> CacheKey[V]:
         """Return the key of the value of this type for ``guild_id`` identified by ``parts``."""
-        if parts:
+        if parts or type(guild_id) is not int:
             return CacheKey(self, guild_id, key_name(self.kind, guild_id, parts))
-        if type(guild_id) is not int:
-            return CacheKey(self, guild_id, self._head + guild_segment(guild_id))
         return self.guild_keys[guild_id]
 
     def group(self, guild_id: int | None) -> str:
@@ -135,5 +131,5 @@ class GuildKeys(dict[int, CacheKey[V]]):
         if len(self) >= GUILD_KEY_MEMO_SIZE:
             self.clear()
         region = self._region
-        key = self[guild_id] = CacheKey(region, guild_id, f"{region.kind}:{guild_segment(guild_id)}")
+        key = self[guild_id] = CacheKey(region, guild_id, key_name(region.kind, guild_id, ()))
         return key

@@ -85,7 +85,7 @@ class RowCodec(Generic[M]):
         """Return a detached instance of a copy of ``row`` (which is left as it is)."""
         if self._json:
             return self._decode_and_rebuild(row.copy())
-        instance = _new(self.model)
+        instance = _new(self.model)  # detached_instance() written out: this is every guild row's hit
         instance.__dict__ = row.copy()
         return instance
 
