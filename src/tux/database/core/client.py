@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tux.database.core.engine import READ_ONLY_OPTION, create_engine, normalize_url
 from tux.database.core.errors import translate_error
+from tux.database.core.observe import StatementHub
 from tux.database.core.session import SessionProvider
 from tux.database.exceptions import ConnectionLostError, DatabaseError, TransientError
 from tux.database.settings import DatabaseSettings, redact_url
@@ -26,6 +27,9 @@ class DatabaseClient:
         self._settings = settings
         self._url: URL = normalize_url(settings.database_url_value())
         self._engine: AsyncEngine = create_engine(self._url, settings)
+        self.statements = StatementHub()
+        """Every statement this client's engine (and any direct driver path) sends."""
+        self.statements.attach(self._engine.sync_engine)
         self._sessions = SessionProvider(
             async_sessionmaker(self._engine, expire_on_commit=False),
             sqlite=self.backend == "sqlite",
