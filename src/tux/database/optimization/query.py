@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "INTERNAL_OPERATION",
     "NPlusOneError",
+    "ObservedStatement",
     "QueryOptimizer",
     "QueryStats",
     "StatementBudgetError",
