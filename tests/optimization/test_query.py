@@ -191,3 +191,19 @@ async def test_pg_stat_statements_totals_never_required(db: Database, backend: s
         assert totals is None
     else:
         assert totals is None or isinstance(totals, list)
+
+
+async def test_tracked_transactions_set_and_reset_the_operation() -> None:
+    from tux.database.core.observe import current_operation
+    from tux.database.transactions.monitoring import TransactionMonitor
+
+    monitor = TransactionMonitor()
+    assert current_operation.get() is None
+    async with monitor.track("outer"):
+        assert current_operation.get() == "outer"
+        with pytest.raises(RuntimeError):
+            async with monitor.track("inner"):
+                assert current_operation.get() == "inner"
+                raise RuntimeError
+        assert current_operation.get() == "outer"
+    assert current_operation.get() is None

@@ -200,7 +200,9 @@ class ScratchPlanner:
                 trial = self.trial(names, sql, parameters, columns)
             finally:
                 self.connection.execute(f"DROP INDEX {CANDIDATE}")
-            return trial if CANDIDATE in trial.plan else None
+            if CANDIDATE not in trial.plan:
+                return None
+            return Trial(columns, trial.cost, trial.plan.replace(CANDIDATE, index_name_for(table, columns)))
 
         return cost_of
 
