@@ -135,3 +135,26 @@ async def test_duplicate_and_unused_indexes(db: Database, backend: str) -> None:
         assert not any(name.startswith(("pk_", "uq_")) for name in unused)
     else:
         assert unused == set()
+
+
+async def test_second_column_only_when_it_halves_the_cost_again(db: Database, backend: str) -> None:
+    await _plant(db, backend)
+    async with db.client.engine.connect() as connection:
+        for guild_id in range(6):
+            sql = text("SELECT id FROM planted_events WHERE guild_id = :guild_id AND kind = :kind")
+            await connection.execute(sql, {"guild_id": guild_id, "kind": f"k{guild_id % 7}"})
+    [advice] = await db.index_optimizer.analyze()
+    assert advice.columns == ("guild_id", "kind")
+    assert "(guild_id, kind)" in db.index_optimizer.get_index_recommendations()["planted_events"][0]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_second_column_that_filters_nothing_is_left_out(db: Database) -> None:
+    await _plant(db, "postgresql")
+    async with db.client.engine.connect() as connection:
+        for guild_id in range(6):
+            sql = text("SELECT id FROM planted_events WHERE guild_id = :guild_id AND payload = :payload")
+            await connection.execute(sql, {"guild_id": guild_id, "payload": "x" * 40})
+    [advice] = await db.index_optimizer.analyze()
+    assert advice.columns == ("guild_id",)
