@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/tux-db demo
+	$(BIN)/tux-db simulate
 
 services:
 	bash scripts/ensure-services.sh

@@ -11,10 +11,13 @@ from loguru import logger
 from rich.console import Console
 
 from tux.database.cli.demo import run_demo
+from tux.database.cli.simulate.command import simulate_command, verify_command
 from tux.database.facade import Database
 from tux.database.settings import redact_url
 
 app = typer.Typer(help="Tux database tools.", no_args_is_help=True, add_completion=False)
+app.command("simulate")(simulate_command)
+app.command("verify")(verify_command)
 console = Console()
 
 
