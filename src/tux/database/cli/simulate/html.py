@@ -148,7 +148,9 @@ def _latency_chart(result: SimulationResult) -> Figure:
     figure = Figure(figsize=(10, max(3.0, 0.32 * len(labels) + 1)))
     axes = figure.add_subplot()
     if samples:
-        boxes = axes.boxplot(samples, vert=False, whis=(1, 99), showfliers=False, patch_artist=True)
+        boxes = axes.boxplot(
+            samples, orientation="horizontal", whis=(1, 99), showfliers=False, patch_artist=True
+        )
         for patch, color in zip(boxes["boxes"], colors, strict=True):
             patch.set_facecolor(color)
         axes.set_yticks(range(1, len(labels) + 1), labels)
