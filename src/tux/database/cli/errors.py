@@ -67,11 +67,19 @@ def exit_on_errors() -> Iterator[None]:
         raise fail(ExitCode.UNREACHABLE, f"{type(error).__name__}: {error}") from None
 
 
+async def schema_gap(engine: AsyncEngine) -> str | None:
+    """Return what is missing when ``engine``'s database is not at the newest revision, else ``None``."""
+    have, want = await runner.current(engine), runner.head()
+    if have == want:
+        return None
+    return (
+        f"the database is at revision {have or 'none (never migrated)'} and this package needs {want}: "
+        "run `tux-db migrate upgrade`"
+    )
+
+
 async def require_head(engine: AsyncEngine) -> None:
     """Raise :class:`MigrationMissingError` unless ``engine``'s database is at the newest revision."""
-    have, want = await runner.current(engine), runner.head()
-    if have != want:
-        raise MigrationMissingError(
-            f"the database is at revision {have or 'none (never migrated)'} and this package needs {want}: "
-            "run `tux-db migrate upgrade`"
-        )
+    gap = await schema_gap(engine)
+    if gap is not None:
+        raise MigrationMissingError(gap)

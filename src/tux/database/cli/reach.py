@@ -9,8 +9,8 @@ from tux.database.exceptions import ConfigurationError
 REDIS_TIMEOUT = 3.0
 
 
-async def redis_version(url: str) -> str:
-    """Return the version of the Redis server at ``url``.
+async def redis_info(url: str) -> dict[str, object]:
+    """Return the ``INFO server`` and ``INFO memory`` sections of the Redis server at ``url``.
 
     Raises
     ------
@@ -26,7 +26,11 @@ async def redis_version(url: str) -> str:
     except ValueError as error:
         raise ConfigurationError(f"Redis URL cannot be used: {error}") from None
     try:
-        info = await client.info("server")
-        return str(info.get("redis_version", "unknown"))
+        return {**await client.info("server"), **await client.info("memory")}
     finally:
         await client.aclose()
+
+
+async def redis_version(url: str) -> str:
+    """Return the version of the Redis server at ``url`` (errors as :func:`redis_info`)."""
+    return str((await redis_info(url)).get("redis_version", "unknown"))

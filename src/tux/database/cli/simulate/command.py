@@ -29,12 +29,12 @@ DEFAULT_DATA_DIR = Path("data")
 DEFAULT_FILE = "simulate.sqlite3"
 
 
-def fresh_sqlite_url(data_dir: Path) -> str:
+def fresh_sqlite_url(data_dir: Path, name: str = DEFAULT_FILE) -> str:
     """Return the URL of a new, empty SQLite file in ``data_dir`` (a previous run's file is removed)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    for stale in data_dir.glob(f"{DEFAULT_FILE}*"):
+    for stale in data_dir.glob(f"{name}*"):
         stale.unlink()
-    return f"sqlite+aiosqlite:///{(data_dir / DEFAULT_FILE).as_posix()}"
+    return f"sqlite+aiosqlite:///{(data_dir / name).as_posix()}"
 
 
 def simulate_command(  # noqa: PLR0917 - Typer maps each parameter to an option
