@@ -6,10 +6,12 @@ what went wrong (URLs with their password masked) and the process exits with the
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import IntEnum
 
+import asyncpg
 import typer
 from alembic.util.exc import CommandError
 from redis.exceptions import RedisError
@@ -63,6 +65,8 @@ def exit_on_errors() -> Iterator[None]:
         raise fail(ExitCode.DATABASE, f"{type(error).__name__}: {error}") from None
     except RedisError as error:
         raise fail(ExitCode.UNREACHABLE, f"cannot reach Redis: {type(error).__name__}: {error}") from None
+    except (asyncpg.PostgresError, sqlite3.Error) as error:
+        raise fail(ExitCode.DATABASE, f"{type(error).__name__}: {error}") from None
     except OSError as error:
         raise fail(ExitCode.UNREACHABLE, f"{type(error).__name__}: {error}") from None
 

@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from tux.database.cli import migrate
+from tux.database.cli.bench import machine, run_bench
 from tux.database.cli.console import console, route_logs
 from tux.database.cli.demo import run_demo
 from tux.database.cli.doctor import Status, examine, exit_code
@@ -20,7 +21,12 @@ from tux.database.cli.simulate.command import fresh_sqlite_url, simulate_command
 from tux.database.facade import Database, build_settings
 from tux.database.settings import redact_url
 
-app = typer.Typer(help="Tux database tools.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Tux database tools.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
 app.command("simulate")(simulate_command)
 app.command("verify")(verify_command)
 app.add_typer(migrate.app, name="migrate")
@@ -72,6 +78,47 @@ def doctor(
     if json_path is not None:
         json_path.write_text(json.dumps([dataclasses.asdict(finding) for finding in findings], indent=2))
     raise typer.Exit(int(exit_code(findings)))
+
+
+@app.command()
+def bench(
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="PostgreSQL for the asyncpg rows; default from settings (SQLite rows only)."),
+    ] = None,
+    redis_url: Annotated[
+        str | None, typer.Option(help="Redis for the Redis row; default from settings.")
+    ] = None,
+    rounds: Annotated[
+        int, typer.Option(min=3, help="Alternating rounds per group; figures are medians.")
+    ] = 30,
+    batch: Annotated[int, typer.Option(min=1, help="Calls per contender per round.")] = 50,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Also write the rows here.")] = None,
+) -> None:
+    """Time the layer's reads against the raw drivers in one run and print the ratios."""
+    settings = build_settings(database_url, redis_url, {})
+    url = settings.database_url_value() if settings.database_url is not None else None
+    with exit_on_errors():
+        rows = asyncio.run(run_bench(url, settings.redis_url_value(), rounds=rounds, batch=batch))
+    table = Table(title=f"tux-db bench ({rounds} rounds x {batch} calls, medians)", title_justify="left")
+    for column in ("group", "what", "median us", "p95 us", "vs raw", "goal"):
+        table.add_column(column, justify="left" if column in {"group", "what"} else "right")
+    for row in rows:
+        ratio = _ratio(row.ratio)
+        goal = "" if row.goal is None else f"{row.goal} {'met' if row.met else 'NOT met'}"
+        table.add_row(row.group, row.label, f"{row.median_us:.1f}", f"{row.p95_us:.1f}", ratio, goal)
+    console.print(table)
+    where = machine()
+    console.print(f"machine: {where['platform']}, {where['cpus']} CPUs, load average {where['load_average']}")
+    if json_path is not None:
+        rows_out = [dataclasses.asdict(row) for row in rows]
+        json_path.write_text(json.dumps({"machine": where, "rows": rows_out}, indent=2))
+
+
+def _ratio(ratio: float | None) -> str:
+    if ratio is None:
+        return ""
+    return f"{ratio:.2f}x" if ratio >= 0.1 else f"{ratio:.4f}x ({1 / ratio:.0f}x faster)"
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""Reaching Redis from the CLI: a ping that says which server answered, or why none did."""
+"""Reaching Redis from the CLI: which server answered (or why none did), and cleaning up a run's keys."""
 
 from __future__ import annotations
 
@@ -34,3 +34,14 @@ async def redis_info(url: str) -> dict[str, object]:
 async def redis_version(url: str) -> str:
     """Return the version of the Redis server at ``url`` (errors as :func:`redis_info`)."""
     return str((await redis_info(url)).get("redis_version", "unknown"))
+
+
+async def delete_namespace(url: str, namespace: str) -> None:
+    """Delete the keys of ``namespace`` (``namespace:*``) and nothing else; never a flush."""
+    client = aioredis.Redis.from_url(url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{namespace}:*", count=1000)]
+        for start in range(0, len(keys), 1000):
+            await client.delete(*keys[start : start + 1000])
+    finally:
+        await client.aclose()

@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from tux.database.cli.console import route_logs
+from tux.database.cli.reach import delete_namespace
 from tux.database.cli.simulate.bot import Ledger
 from tux.database.cli.simulate.config import SimulationConfig
 from tux.database.cli.simulate.invariants import InvariantResult, check_invariants
@@ -93,7 +92,7 @@ async def simulate(config: SimulationConfig, progress: Progress) -> SimulationRe
             invariants = await check_invariants(db, guild_ids, ledger)
     finally:
         if config.redis_url is not None:
-            await _delete_namespace(config.redis_url, config.redis_namespace)
+            await delete_namespace(config.redis_url, config.redis_namespace)
     return SimulationResult(
         config=config,
         elapsed=time.perf_counter() - begun - setup,
@@ -202,14 +201,3 @@ async def _drain(db: Database, started: datetime) -> Ledger:
         ledger.claimed_reminders.extend(reminder.reminder_id for reminder in due)
         empty = 0 if lifted or due else empty + 1
     return ledger
-
-
-async def _delete_namespace(url: str, namespace: str) -> None:
-    """Delete the run's Redis keys (its namespace only; nothing else is touched)."""
-    client = aioredis.Redis.from_url(url)
-    try:
-        keys = [key async for key in client.scan_iter(match=f"{namespace}:*", count=1000)]
-        for start in range(0, len(keys), 1000):
-            await client.delete(*keys[start : start + 1000])
-    finally:
-        await client.aclose()
