@@ -72,7 +72,7 @@ def test_default_run_passes_its_invariants_and_writes_every_section(
     (process,) = report["memory"]["processes"]
     assert process["peak_rss_bytes"] > process["cache_bytes"] > 0
     xp = sum(report["ledger"]["xp_awarded"].values())
-    assert report["invariants"][1]["detail"].startswith(f"{xp:g} XP in the database")
+    assert report["invariants"][1]["detail"].startswith(f"{xp:.0f} XP in the database")
 
 
 def test_the_seed_fixes_the_events_and_processes_split_them() -> None:
@@ -123,12 +123,12 @@ def _expected_discrepancy(database: Path, broken: str) -> tuple[str, str]:
         guild, member = _one(database, "SELECT guild_id, member_id FROM levels ORDER BY xp DESC LIMIT 1")
         (total,) = _one(database, f"SELECT SUM(xp) FROM levels WHERE guild_id = {guild}")
         statement = f"UPDATE levels SET xp = xp + 7 WHERE guild_id = {guild} AND member_id = {member}"
-        return statement, f"guild {guild}: database {total + 7:g} XP, workload {total:g} (off by +7)"
+        return statement, f"guild {guild}: database {total + 7:.0f} XP, workload {total:.0f} (off by +7)"
     if broken == "snippets":
         guild, snippet = _one(database, "SELECT guild_id, snippet_id FROM snippet WHERE uses > 0 LIMIT 1")
         (uses,) = _one(database, f"SELECT SUM(uses) FROM snippet WHERE guild_id = {guild}")
         statement = f"UPDATE snippet SET uses = uses - 1 WHERE snippet_id = {snippet}"
-        return statement, f"guild {guild}: database {uses - 1:g} uses, workload {uses:g} (off by -1)"
+        return statement, f"guild {guild}: database {uses - 1} uses, workload {uses} (off by -1)"
     (case_id,) = _one(database, "SELECT case_id FROM audit_log WHERE action = 'case.tempban_expired' LIMIT 1")
     statement = (
         "INSERT INTO audit_log (guild_id, actor_id, action, target_id, case_id, details, created_at) "
@@ -239,3 +239,25 @@ def test_two_processes_on_postgresql_and_redis_pass_the_invariants(postgres_url:
     assert all(check["ok"] for check in report["invariants"])
     redis_hits = sum(kind["hits"]["redis"] for kind in report["cache"]["per_type"].values())
     assert redis_hits > 0
+
+
+def test_a_timed_run_stops_after_its_duration(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    result = run_cli(
+        "simulate",
+        "--data-dir",
+        str(tmp_path),
+        "--guilds",
+        "3",
+        "--members",
+        "20",
+        "--duration",
+        "1.5",
+        "--json",
+        str(report),
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(report.read_text())
+    assert figures["run"]["duration_limit_s"] == 1.5
+    assert figures["run"]["messages"] > 0
+    assert 1.5 <= figures["run"]["elapsed_s"] < 30

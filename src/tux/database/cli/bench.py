@@ -23,6 +23,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -114,14 +115,20 @@ def _orm_read(db: Database) -> Call:
     return read
 
 
-def _reads(plain: Database, cached: Database, raw: Call, driver: str) -> tuple[Contender, list[Contender]]:
+def _reads(
+    plain: Database, cached: Database, raw: Call, driver: str, *, with_goal: bool
+) -> tuple[Contender, list[Contender]]:
+    """The read contenders of a group; the repository read has the 2.0x goal against asyncpg only.
+
+    Against the stdlib ``sqlite3`` module (synchronous, no thread hop) there is no such goal: any
+    asyncio driver for SQLite hands each call to a thread.
+    """
+    repository = "repository PK read (db.guild_configs.find_by_id, cache off)"
+    read = partial(plain.guild_configs.find_by_id, BENCH_GUILD)
     return Contender(f"raw {driver}", raw), [
-        Contender(
-            "repository PK read (db.guild_configs.find_by_id, cache off)",
-            lambda: plain.guild_configs.find_by_id(BENCH_GUILD),
-            "<= 2.0x",
-            lambda ratio: ratio <= 2.0,
-        ),
+        Contender(repository, read, "<= 2.0x", lambda ratio: ratio <= 2.0)
+        if with_goal
+        else Contender(repository, read),
         Contender("what Tux runs today (ORM session per call)", _orm_read(plain)),
         Contender("memory-cache hit (find_by_id)", lambda: cached.guild_configs.find_by_id(BENCH_GUILD)),
     ]
@@ -149,9 +156,8 @@ async def bench_postgresql(url: str, redis_url: str | None, rounds: int, batch: 
         connection = await asyncpg.connect(dsn)
         try:
             statement = await connection.prepare(PK_READ)
-            raw, others = _reads(
-                plain, cached, lambda: statement.fetchrow(BENCH_GUILD), "asyncpg prepared fetchrow"
-            )
+            raw_read = partial(statement.fetchrow, BENCH_GUILD)
+            raw, others = _reads(plain, cached, raw_read, "asyncpg prepared fetchrow", with_goal=True)
             rows = await _group("PostgreSQL", raw, others, rounds, batch)
         finally:
             await connection.close()
@@ -199,7 +205,7 @@ async def bench_sqlite(url: str | None, rounds: int, batch: int) -> list[BenchRo
                 async def raw_read() -> Any:
                     return connection.execute(PK_READ.replace("$1", "?"), (BENCH_GUILD,)).fetchone()
 
-                raw, others = _reads(plain, cached, raw_read, "sqlite3 (stdlib) read")
+                raw, others = _reads(plain, cached, raw_read, "sqlite3 (stdlib) read", with_goal=False)
                 return await _group("SQLite", raw, others, rounds, batch)
             finally:
                 connection.close()

@@ -120,15 +120,20 @@ def _compare_totals(
     for guild_id in guild_ids:
         have, want = stored.get(guild_id, 0.0), float(expected.get(guild_id, 0))
         if not math.isclose(have, want, rel_tol=XP_TOLERANCE, abs_tol=XP_TOLERANCE):
+            off = have - want
             problems.append(
-                f"guild {guild_id}: database {have:g} {unit}, workload {want:g} (off by {have - want:+g})"
+                f"guild {guild_id}: database {_amount(have)} {unit}, workload {_amount(want)} "
+                f"(off by {'+' if off > 0 else ''}{_amount(off)})"
             )
     if problems:
         return False, _listed(problems)
-    return (
-        True,
-        f"{sum(stored.values()):g} {unit} in the database = {sum(expected.values()):g} from the workload",
-    )
+    stored_total, expected_total = _amount(sum(stored.values())), _amount(sum(expected.values()))
+    return True, f"{stored_total} {unit} in the database = {expected_total} from the workload"
+
+
+def _amount(value: float) -> str:
+    """Return ``value`` without a fraction when it has none, never in exponent notation."""
+    return f"{value:.0f}" if value == int(value) else f"{value:.4f}"
 
 
 async def tempbans_processed_once(

@@ -266,7 +266,10 @@ class StatementsSection:
             "[bold]per chat message[/] (prefix, AFK checks, XP)", f"{figures['per_chat_message']:.2f}", "", ""
         )
         table.add_row(
-            "  with BEGIN/COMMIT and other control", f"{figures['round_trips_per_chat_message']:.2f}", "", ""
+            "  with the control statements the driver reports (BEGIN, PRAGMA, ...)",
+            f"{figures['round_trips_per_chat_message']:.2f}",
+            "",
+            "",
         )
         for shape in figures["top_by_time"]:
             sql = " ".join(shape["sql"].split())
