@@ -150,6 +150,9 @@ def test_verify_reports_the_exact_discrepancy_of_a_corrupted_row(
     url = f"sqlite+aiosqlite:///{database}"
     intact = run_cli("verify", str(report_path), "--database-url", url)
     assert intact.exit_code == ExitCode.OK, intact.output
+    again = run_cli("simulate", "--database-url", url, "--messages", "1")
+    assert again.exit_code == ExitCode.CONFIGURATION
+    assert "already holds simulated guilds" in again.output
     statement, discrepancy = _expected_discrepancy(database, broken)
     _corrupt(database, statement)
     result = run_cli("verify", str(report_path), "--database-url", url)

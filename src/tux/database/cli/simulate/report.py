@@ -371,6 +371,7 @@ class InvariantsSection:
     def render(self, figures: list[dict[str, Any]]) -> RenderableType:
         """Return this section's table."""
         table = _table(self.title, "invariant", "result", "detail")
+        table.columns[2].justify = "left"
         for check in figures:
             verdict = "[green]OK[/]" if check["ok"] else "[red]FAILED[/]"
             table.add_row(check["name"], verdict, check["detail"])
