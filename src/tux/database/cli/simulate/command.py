@@ -19,8 +19,9 @@ from tux.database.cli.reach import redis_version
 from tux.database.cli.simulate.bot import Ledger
 from tux.database.cli.simulate.config import SimulationConfig
 from tux.database.cli.simulate.invariants import InvariantResult, check_invariants
-from tux.database.cli.simulate.report import InvariantsSection, build_report, render_report
+from tux.database.cli.simulate.report import build_report, render_report
 from tux.database.cli.simulate.runner import SimulationResult, simulate
+from tux.database.cli.simulate.sections import InvariantsSection
 from tux.database.exceptions import ConfigurationError
 from tux.database.facade import Database
 from tux.database.settings import redact_url
