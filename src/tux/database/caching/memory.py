@@ -1,26 +1,33 @@
-"""The memory level: a bounded, expiring map in the process, tuned for the hit path.
+"""The memory level: a bounded, expiring map in the process, tuned for the hit path and for size.
 
-Eviction is CLOCK (second chance) over an ``OrderedDict``: a hit only sets a flag on the entry, and
-eviction walks from the oldest entry, giving entries that were read since the last pass one more
-round and dropping the others. It keeps LRU's hit ratio (better under scans: an entry read once never
-pushes out a hot one) while a hit does no reordering, which matters when a hit must cost a few hundred
+Eviction is CLOCK (second chance) over a ring of slots: a hit only sets the slot's flag, and eviction
+moves a hand round the ring, giving entries that were read since its last pass one more round and
+dropping the others. It keeps LRU's hit ratio (better under scans: an entry read once never pushes out
+a hot one) while a hit does no reordering, which matters when a hit must cost a few hundred
 nanoseconds. No library fitted: ``cachetools`` bounds by entries or a size function but has neither
 per-entry TTL with a byte bound nor group indexes, and would add a call layer on every hit.
 
-The level is bounded twice, by entries and by approximate bytes, and keeps an index from group tag to
-keys so a group invalidation drops exactly its keys. While the invalidation bus is down the level is
-made inactive: it is emptied and neither serves nor stores anything until it is activated again.
+An entry is a slot number: the name -> slot dict is the only per-entry hash table, and the entry's
+value, copier, name, expiry, size and flag sit at that index of flat arrays (``array`` for the
+numbers, a ``bytearray`` for the flags), about 41 bytes plus the slot number instead of an object, a
+float and an int per entry. Freed slots are reused. A key without parts (a guild's config) is its own
+``kind:guild`` group, so only keys with parts are indexed by group; dropping a whole type scans the
+names (rare: a write whose guild is unknown). The level is bounded by entries and by approximate
+bytes (:func:`entry_size`: the value, its key and the bookkeeping), counted per type as well. While the
+invalidation bus is down the level is made inactive: it is emptied and neither serves nor stores
+anything until it is activated again.
 """
 
 from __future__ import annotations
 
+import sys
 import time
-from collections import OrderedDict
+from array import array
 from collections.abc import Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
 from tux.database.caching.keys import EPOCH_TAG, CacheKey, tags_of
-from tux.database.caching.snapshot import Copier, Frozen
+from tux.database.caching.snapshot import Copier, Frozen, allocated
 from tux.database.caching.stats import MemoryFigures
 from tux.database.caching.types import MISS, NOT_FOUND, Miss
 from tux.database.core.session import NO_UNITS, SessionProvider, open_units
@@ -35,15 +42,15 @@ _NO_ARGUMENT: Any = object()
 _monotonic = time.monotonic
 
 
-class _Entry:
-    __slots__ = ("copier", "expires", "size", "value", "visited")
+SLOT_BYTES = 41 + 56
+"""Bookkeeping of one entry besides its value and key: eight bytes in each of five arrays, one flag
+byte, and the name -> slot dict's share (a 24-byte entry and an index at two-thirds load, about 56
+bytes at worst; the slot number's own int object is in the key's figure, see :func:`entry_size`)."""
 
-    def __init__(self, frozen: Frozen, expires: float) -> None:
-        self.value = frozen.value
-        self.copier: Copier | None = frozen.copier
-        self.size = frozen.size
-        self.expires = expires
-        self.visited = False
+
+def entry_size(name: str, frozen: Frozen) -> int:
+    """Return the bytes one entry keeps alive: its value, its key, the slot number and the bookkeeping."""
+    return frozen.size + allocated(sys.getsizeof(name)) + allocated(sys.getsizeof(1 << 20)) + SLOT_BYTES
 
 
 class MemoryLevel:
@@ -54,15 +61,25 @@ class MemoryLevel:
     max_entries
         Most entries kept.
     max_bytes
-        Most bytes kept, by :func:`~tux.database.caching.snapshot.approximate_size`; a single value
-        larger than an eighth of it is not cached.
+        Most bytes kept, by :func:`entry_size`; a single value larger than an eighth of it is not
+        cached.
     """
 
     def __init__(self, max_entries: int, max_bytes: int) -> None:
         self._max_entries = max_entries
         self._max_bytes = max_bytes
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._slots: dict[str, int] = {}
+        self._names: list[str | None] = []
+        self._values: list[object] = []
+        self._copiers: list[Copier | None] = []
+        self._expires = array("d")
+        self._sizes = array("q")
+        self._visited = bytearray()
+        self._free: list[int] = []
+        self._hand = 0
         self._groups: dict[str, set[str]] = {}
+        self._kind_entries: dict[str, int] = {}
+        self._kind_bytes: dict[str, int] = {}
         self.active = True
         self.bytes = 0
         self.evictions = 0
@@ -77,21 +94,21 @@ class MemoryLevel:
         region = key.region
         if not region.memory:
             return MISS
-        entry = self._entries.get(key.name)
-        if entry is None:
+        slot = self._slots.get(key.name)
+        if slot is None:
             return MISS
-        if entry.expires <= _monotonic():
+        if self._expires[slot] <= _monotonic():
             self._drop(key.name)
             self.expirations += 1
             return MISS
-        entry.visited = True
+        self._visited[slot] = 1
         stats = region.stats
         stats.memory_hits += 1
-        value = entry.value
+        value = self._values[slot]
         if value is NOT_FOUND:
             stats.negative_hits += 1
             return None
-        copier = entry.copier
+        copier = self._copiers[slot]
         return value if copier is None else copier(value)
 
     def guild_reader(
@@ -113,7 +130,10 @@ class MemoryLevel:
         """
         if not region.memory:
             return fallback
-        entries = self._entries
+        slots = self._slots
+        values = self._values
+        expires = self._expires
+        visited = self._visited
         guild_keys = region.guild_keys
         stats = region.stats
         current = sessions.current
@@ -124,13 +144,13 @@ class MemoryLevel:
                 and not kwargs
                 and type(guild_id) is int
                 and (key := guild_keys.get(guild_id)) is not None
-                and (entry := entries.get(key.name)) is not None
-                and entry.expires > _monotonic()
+                and (slot := slots.get(key.name)) is not None
+                and expires[slot] > _monotonic()
                 and (open_units() is NO_UNITS or current() is None)
             ):
-                entry.visited = True
+                visited[slot] = 1
                 stats.memory_hits += 1
-                value = entry.value
+                value = values[slot]
                 if value is NOT_FOUND:
                     stats.negative_hits += 1
                     return None
@@ -143,14 +163,28 @@ class MemoryLevel:
 
     def put(self, name: str, frozen: Frozen, ttl: float) -> None:
         """Store ``frozen`` under ``name`` for ``ttl`` seconds, evicting as needed."""
-        if not self.active or ttl <= 0 or frozen.size > self._max_bytes // 8:
+        if not self.active or ttl <= 0:
+            return
+        size = entry_size(name, frozen)
+        if size > self._max_bytes // 8:
             return
         self._drop(name)
-        self._entries[name] = _Entry(frozen, _monotonic() + ttl)
-        self.bytes += frozen.size
-        for tag in tags_of(name)[1:]:
-            self._groups.setdefault(tag, set()).add(name)
-        self._evict()
+        while self._slots and (len(self._slots) >= self._max_entries or self.bytes + size > self._max_bytes):
+            self._evict_one()
+        slot = self._take_slot()
+        self._slots[name] = slot
+        self._names[slot] = name
+        self._values[slot] = frozen.value
+        self._copiers[slot] = frozen.copier
+        self._expires[slot] = _monotonic() + ttl
+        self._sizes[slot] = size
+        self._visited[slot] = 0
+        self.bytes += size
+        kind, group = _kind_and_group(name)
+        self._kind_entries[kind] = self._kind_entries.get(kind, 0) + 1
+        self._kind_bytes[kind] = self._kind_bytes.get(kind, 0) + size
+        if group != name:
+            self._groups.setdefault(group, set()).add(name)
 
     def delete_names(self, names: Iterable[str]) -> None:
         """Drop the keys ``names``."""
@@ -163,45 +197,100 @@ class MemoryLevel:
             if tag == EPOCH_TAG:
                 self.clear()
                 return
+            if ":" not in tag:
+                self._drop_kind(tag)
+                continue
             for name in list(self._groups.get(tag, ())):
                 self._drop(name)
+            self._drop(tag)  # a key without parts is its own group
 
     def clear(self) -> None:
-        """Drop everything."""
-        self._entries.clear()
+        """Drop everything (in place: guild readers hold the arrays)."""
+        self._slots.clear()
+        self._names.clear()
+        self._values.clear()
+        self._copiers.clear()
+        del self._expires[:]
+        del self._sizes[:]
+        del self._visited[:]
+        self._free.clear()
+        self._hand = 0
         self._groups.clear()
+        self._kind_entries.clear()
+        self._kind_bytes.clear()
         self.bytes = 0
 
     def figures(self) -> MemoryFigures:
-        """Return size and churn counters."""
-        return MemoryFigures(len(self._entries), self.bytes, self.evictions, self.expirations)
+        """Return size and churn counters, and entries and bytes per type."""
+        per_type = {kind: (count, self._kind_bytes[kind]) for kind, count in self._kind_entries.items()}
+        return MemoryFigures(len(self._slots), self.bytes, self.evictions, self.expirations, per_type)
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._slots)
+
+    def _take_slot(self) -> int:
+        if self._free:
+            return self._free.pop()
+        self._names.append(None)
+        self._values.append(None)
+        self._copiers.append(None)
+        self._expires.append(0.0)
+        self._sizes.append(0)
+        self._visited.append(0)
+        return len(self._names) - 1
 
     def _drop(self, name: str) -> None:
-        entry = self._entries.pop(name, None)
-        if entry is None:
+        slot = self._slots.pop(name, None)
+        if slot is None:
             return
-        self.bytes -= entry.size
-        for tag in tags_of(name)[1:]:
-            group = self._groups.get(tag)
-            if group is not None:
-                group.discard(name)
-                if not group:
-                    del self._groups[tag]
+        size = self._sizes[slot]
+        self.bytes -= size
+        self._names[slot] = self._values[slot] = self._copiers[slot] = None
+        self._free.append(slot)
+        kind, group = _kind_and_group(name)
+        left = self._kind_entries[kind] - 1
+        if left:
+            self._kind_entries[kind] = left
+            self._kind_bytes[kind] -= size
+        else:
+            del self._kind_entries[kind], self._kind_bytes[kind]
+        if group != name:
+            members = self._groups.get(group)
+            if members is not None:
+                members.discard(name)
+                if not members:
+                    del self._groups[group]
 
-    def _evict(self) -> None:
-        entries = self._entries
+    def _drop_kind(self, kind: str) -> None:
+        if kind in self._kind_entries:
+            prefix = kind + ":"
+            for name in [name for name in self._slots if name.startswith(prefix)]:
+                self._drop(name)
+
+    def _evict_one(self) -> None:
+        """Move the hand to the first entry not read since its last pass (or expired) and drop it."""
+        names, visited, expires = self._names, self._visited, self._expires
         now = _monotonic()
-        while len(entries) > self._max_entries or self.bytes > self._max_bytes:
-            name, entry = next(iter(entries.items()))
-            if entry.visited and entry.expires > now:
-                entry.visited = False
-                entries.move_to_end(name)
-                continue
-            self._drop(name)
-            if entry.expires <= now:
-                self.expirations += 1
-            else:
-                self.evictions += 1
+        hand = self._hand
+        while True:
+            if hand >= len(names):
+                hand = 0
+            name = names[hand]
+            if name is not None:
+                if visited[hand] and expires[hand] > now:
+                    visited[hand] = 0
+                else:
+                    break
+            hand += 1
+        self._hand = hand + 1
+        self._drop(name)
+        if expires[hand] <= now:
+            self.expirations += 1
+        else:
+            self.evictions += 1
+
+
+def _kind_and_group(name: str) -> tuple[str, str]:
+    """Return the type of the key called ``name`` and its ``kind:guild`` group."""
+    _, kind, group = tags_of(name)
+    return kind, group
