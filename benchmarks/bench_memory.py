@@ -8,19 +8,33 @@ codec from detached ``GuildConfig`` instances (what a ``find_by_id`` fill stores
     and by the growth of the process's RSS, for a freshly onboarded guild (id and defaults) and for a
     configured one (six channel and role ids, a completion time); goal <= 400 bytes;
 (b) the hit rate of a Zipf-skewed workload (s = 1.0, 20,000 guilds) with the level's byte budget at
-    10%, 50% and 100% of the working set, CLOCK (the level) beside an LRU of the same capacity.
+    10%, 50% and 100% of the working set, CLOCK (the level) beside an LRU of the same capacity;
+(c) the RSS of a fresh interpreter before anything is imported and once a ``Database`` on PostgreSQL +
+    Redis is connected and has read a guild config (goal: <= bare interpreter + 50 MB). This part needs
+    PostgreSQL (``TUX_BENCH_PG_ADMIN_DSN``, default ``postgresql://postgres@127.0.0.1:5432/postgres``; a
+    temporary database is created, migrated and dropped) and Redis (``TUX_BENCH_REDIS_URL``, default
+    ``redis://127.0.0.1:6379/0``; a fresh namespace, deleted afterwards).
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import os
 import random
+import subprocess
+import sys
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from itertools import accumulate
 from typing import Any
 
+import redis.asyncio as aioredis
+
+from benchmarks._pg import temporary_database
+from tux.database import Database
 from tux.database.caching import CacheConfig, CacheManager
 from tux.database.caching.keys import key_name
 from tux.database.caching.snapshot import Frozen
@@ -30,6 +44,7 @@ from tux.database.models.detached import detached_instance
 from tux.database.models.enums import OnboardingStage
 from tux.database.repositories.cached_rows import RowCodec
 
+REDIS_URL = os.environ.get("TUX_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 ROWS = 100_000
 FIRST_GUILD = 1_300_000_000_000_000_000
 """Discord snowflakes of today: 19 digits, three 30-bit digits (48 bytes) as Python ints."""
@@ -80,8 +95,11 @@ def fill(cache: CacheManager, codec: RowCodec[GuildConfig], make: Callable[[int]
         memory.put(key_name("guild_config", guild_id, ()), Frozen(row), TTL)
 
 
-def bytes_per_row(label: str, make: Callable[[int], dict[str, Any]]) -> None:
-    """(a) for one kind of row: the level's accounting and the RSS growth, per row."""
+def bytes_per_row(label: str, make: Callable[[int], dict[str, Any]]) -> CacheManager:
+    """(a) for one kind of row: the level's accounting and the RSS growth, per row.
+
+    Returns the filled cache: the caller keeps it, so the next fill cannot reuse its memory.
+    """
     codec = RowCodec(GuildConfig)
     cache = CacheManager(CacheConfig(memory_max_entries=ROWS, memory_max_bytes=1 << 34))
     gc.collect()
@@ -96,6 +114,7 @@ def bytes_per_row(label: str, make: Callable[[int], dict[str, Any]]) -> None:
         f"   (RSS / accounting {grown / stats.memory_bytes:4.2f}; goal <= 400 B: "
         f"{'met' if max(accounted, grown / ROWS) <= 400 else 'NOT met'})"
     )
+    return cache
 
 
 def zipf_stream(count: int, population: int, seed: int) -> Iterator[int]:
@@ -164,11 +183,58 @@ def zipf_hit_rates() -> None:
         )
 
 
+CONNECTED_RSS = """
+import sys
+
+def rss():
+    with open("/proc/self/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
+
+bare = rss()
+import asyncio
+from benchmarks._pg import temporary_database
+from tux.database import Database
+
+async def main(url, redis_url, namespace):
+    async with Database(url, redis_url, redis_namespace=namespace) as db:
+        await db.guild_configs.find_by_id(int(sys.argv[4]))
+        print(bare, rss())
+
+asyncio.run(main(*sys.argv[1:4]))
+"""
+
+
+async def connected_rss() -> None:
+    """(c): a fresh interpreter's RSS before any import and with a connected ``Database``."""
+    namespace = f"tuxbench-{uuid.uuid4().hex[:8]}"
+    async with temporary_database() as (url, _dsn):
+        async with Database(url) as db:
+            await db.migrate()
+            await db.guild_configs.upsert_config(FIRST_GUILD, {"prefix": "!"})
+        command = [sys.executable, "-c", CONNECTED_RSS, url, REDIS_URL, namespace, str(FIRST_GUILD)]
+        try:
+            runs = [subprocess.run(command, capture_output=True, text=True, check=True) for _ in range(3)]  # noqa: ASYNC221 - nothing else runs
+        finally:
+            client = aioredis.Redis.from_url(REDIS_URL)
+            keys = [key async for key in client.scan_iter(match=f"{namespace}:*")]
+            if keys:
+                await client.delete(*keys)
+            await client.aclose()
+    figures = [tuple(int(part) for part in run.stdout.split()[-2:]) for run in runs]
+    bare, connected = min(figures, key=lambda pair: pair[1] - pair[0])
+    grown = (connected - bare) / 2**20
+    verdict = "met" if grown * 2**20 <= 50e6 else "NOT met"
+    print("(c) RSS of a fresh interpreter, least growth of 3 runs")
+    print(f"  bare {bare / 2**20:.1f} MiB, connected to PostgreSQL + Redis after one read")
+    print(f"  {connected / 2**20:.1f} MiB: +{grown:.1f} MiB (goal <= +50 MB: {verdict})")
+
+
 def main() -> None:
     print(f"(a) bytes per cached guild-config row, {ROWS:,} rows in the memory level")
-    bytes_per_row("onboarded (id, defaults)", onboarded)
-    bytes_per_row("configured (6 ids, a datetime)", configured)
+    kept = [bytes_per_row("onboarded (id, defaults)", onboarded)]
+    kept.append(bytes_per_row("configured (6 ids, a datetime)", configured))
     zipf_hit_rates()
+    asyncio.run(connected_rss())
 
 
 if __name__ == "__main__":

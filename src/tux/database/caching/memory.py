@@ -1,33 +1,34 @@
 """The memory level: a bounded, expiring map in the process, tuned for the hit path and for size.
 
-Eviction is CLOCK (second chance) over a ring of slots: a hit only sets the slot's flag, and eviction
-moves a hand round the ring, giving entries that were read since its last pass one more round and
-dropping the others. It keeps LRU's hit ratio (better under scans: an entry read once never pushes out
-a hot one) while a hit does no reordering, which matters when a hit must cost a few hundred
-nanoseconds. No library fitted: ``cachetools`` bounds by entries or a size function but has neither
-per-entry TTL with a byte bound nor group indexes, and would add a call layer on every hit.
+Eviction is CLOCK (second chance) over a ring of entries: a hit only sets the entry's flag, and
+eviction moves a hand round the ring, giving entries that were read since its last pass one more round
+and dropping the others; a new entry takes the evicted one's place, just behind the hand. It keeps
+LRU's hit ratio (better under scans: an entry read once never pushes out a hot one) while a hit does no
+reordering, which matters when a hit must cost a few hundred nanoseconds. No library fitted:
+``cachetools`` bounds by entries or a size function but has neither per-entry TTL with a byte bound nor
+group indexes, and would add a call layer on every hit.
 
-An entry is a slot number: the name -> slot dict is the only per-entry hash table, and the entry's
-value, copier, name, expiry, size and flag sit at that index of flat arrays (``array`` for the
-numbers, a ``bytearray`` for the flags), about 41 bytes plus the slot number instead of an object, a
-float and an int per entry. Freed slots are reused. A key without parts (a guild's config) is its own
-``kind:guild`` group, so only keys with parts are indexed by group; dropping a whole type scans the
-names (rare: a write whose guild is unknown). The level is bounded by entries and by approximate
-bytes (:func:`entry_size`: the value, its key and the bookkeeping), counted per type as well. While the
-invalidation bus is down the level is made inactive: it is emptied and neither serves nor stores
-anything until it is activated again.
+An entry is as small as the hit path allows: a ``float`` subclass whose value is its expiry time, with
+three slots (name, value, flag), 64 bytes; the dict from name to entry and the ring's pointer are the
+rest of its bookkeeping. A value that must be copied per reader lives in a second dict, in an entry
+that also holds its copier, so shared values (every cached row) pay nothing for it and the hit path
+never asks; an entry's size is computed again when it is dropped rather than kept.
+A key without parts (a guild's config) is its own ``kind:guild`` group, so only keys with parts are
+indexed by group; dropping a whole type scans the names (rare: a write whose guild is unknown). The
+level is bounded by entries and by approximate bytes (:func:`entry_size`: the value, its key and the
+bookkeeping), counted per type as well. While the invalidation bus is down the level is made inactive:
+it is emptied and neither serves nor stores anything until it is activated again.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from array import array
 from collections.abc import Callable, Coroutine, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tux.database.caching.keys import EPOCH_TAG, CacheKey, tags_of
-from tux.database.caching.snapshot import Copier, Frozen, allocated
+from tux.database.caching.snapshot import Copier, Frozen, allocated, approximate_size
 from tux.database.caching.stats import MemoryFigures
 from tux.database.caching.types import MISS, NOT_FOUND, Miss
 from tux.database.core.session import NO_UNITS, SessionProvider, open_units
@@ -42,15 +43,36 @@ _NO_ARGUMENT: Any = object()
 _monotonic = time.monotonic
 
 
-SLOT_BYTES = 41 + 56
-"""Bookkeeping of one entry besides its value and key: eight bytes in each of five arrays, one flag
-byte, and the name -> slot dict's share (a 24-byte entry and an index at two-thirds load, about 56
-bytes at worst; the slot number's own int object is in the key's figure, see :func:`entry_size`)."""
+ENTRY_BYTES = 64 + 8 + 56
+"""Bookkeeping of one entry besides its value and key: the entry object, its pointer in the ring, and
+the name -> entry dict's share (a 24-byte entry and an index at two-thirds load, about 56 bytes)."""
 
 
-def entry_size(name: str, frozen: Frozen) -> int:
-    """Return the bytes one entry keeps alive: its value, its key, the slot number and the bookkeeping."""
-    return frozen.size + allocated(sys.getsizeof(name)) + allocated(sys.getsizeof(1 << 20)) + SLOT_BYTES
+class _Entry(float):
+    """One cached value; the float is the monotonic time it expires at."""
+
+    __slots__ = ("name", "value", "visited")
+
+    name: str | None
+    value: object
+    visited: bool
+
+
+class _PrivateEntry(_Entry):
+    """An entry whose value is mutable: each reader gets a copy made by ``copier``."""
+
+    __slots__ = ("copier",)
+
+    copier: Copier
+
+
+_DROPPED: Any = object()
+"""Value of an entry that left the level but still holds its place in the ring."""
+
+
+def entry_size(name: str, value: object) -> int:
+    """Return the bytes one entry keeps alive: its value, its key and the bookkeeping."""
+    return approximate_size(value) + allocated(sys.getsizeof(name)) + ENTRY_BYTES
 
 
 class MemoryLevel:
@@ -68,15 +90,11 @@ class MemoryLevel:
     def __init__(self, max_entries: int, max_bytes: int) -> None:
         self._max_entries = max_entries
         self._max_bytes = max_bytes
-        self._slots: dict[str, int] = {}
-        self._names: list[str | None] = []
-        self._values: list[object] = []
-        self._copiers: list[Copier | None] = []
-        self._expires = array("d")
-        self._sizes = array("q")
-        self._visited = bytearray()
-        self._free: list[int] = []
+        self._entries: dict[str, _Entry] = {}
+        self._private: dict[str, _PrivateEntry] = {}
+        self._ring: list[_Entry] = []
         self._hand = 0
+        self._dropped = 0
         self._groups: dict[str, set[str]] = {}
         self._kind_entries: dict[str, int] = {}
         self._kind_bytes: dict[str, int] = {}
@@ -94,22 +112,21 @@ class MemoryLevel:
         region = key.region
         if not region.memory:
             return MISS
-        slot = self._slots.get(key.name)
-        if slot is None:
+        entry = self._entries.get(key.name)
+        if entry is None and (entry := self._private.get(key.name)) is None:
             return MISS
-        if self._expires[slot] <= _monotonic():
+        if entry <= _monotonic():
             self._drop(key.name)
             self.expirations += 1
             return MISS
-        self._visited[slot] = 1
+        entry.visited = True
         stats = region.stats
         stats.memory_hits += 1
-        value = self._values[slot]
+        value = entry.value
         if value is NOT_FOUND:
             stats.negative_hits += 1
             return None
-        copier = self._copiers[slot]
-        return value if copier is None else copier(value)
+        return value if type(entry) is _Entry else cast(_PrivateEntry, entry).copier(value)
 
     def guild_reader(
         self,
@@ -124,16 +141,14 @@ class MemoryLevel:
         ``method(owner, guild_id)``, with one positional guild id whose key ``region`` has built before,
         outside a unit of work, is answered here on a hit: ``thaw`` of the stored value (which it must
         not change: it copies what it hands out), or ``None`` for a cached "not found". Any other call,
-        and every miss or expired entry, is ``fallback`` with the same arguments. The hit is written out
-        in the method's own frame: it is the hottest path of the library (a guild's config and prefix,
-        on every message). For a region kept out of memory the method is ``fallback`` itself.
+        every miss or expired entry, and a mutable value, is ``fallback`` with the same arguments. The
+        hit is written out in the method's own frame: it is the hottest path of the library (a guild's
+        config and prefix, on every message). For a region kept out of memory the method is
+        ``fallback`` itself.
         """
         if not region.memory:
             return fallback
-        slots = self._slots
-        values = self._values
-        expires = self._expires
-        visited = self._visited
+        entries = self._entries
         guild_keys = region.guild_keys
         stats = region.stats
         current = sessions.current
@@ -144,13 +159,13 @@ class MemoryLevel:
                 and not kwargs
                 and type(guild_id) is int
                 and (key := guild_keys.get(guild_id)) is not None
-                and (slot := slots.get(key.name)) is not None
-                and expires[slot] > _monotonic()
+                and (entry := entries.get(key.name)) is not None
+                and entry > _monotonic()
                 and (open_units() is NO_UNITS or current() is None)
             ):
-                visited[slot] = 1
+                entry.visited = True
                 stats.memory_hits += 1
-                value = values[slot]
+                value = entry.value
                 if value is NOT_FOUND:
                     stats.negative_hits += 1
                     return None
@@ -165,20 +180,27 @@ class MemoryLevel:
         """Store ``frozen`` under ``name`` for ``ttl`` seconds, evicting as needed."""
         if not self.active or ttl <= 0:
             return
-        size = entry_size(name, frozen)
+        size = frozen.size + allocated(sys.getsizeof(name)) + ENTRY_BYTES
         if size > self._max_bytes // 8:
             return
         self._drop(name)
-        while self._slots and (len(self._slots) >= self._max_entries or self.bytes + size > self._max_bytes):
-            self._evict_one()
-        slot = self._take_slot()
-        self._slots[name] = slot
-        self._names[slot] = name
-        self._values[slot] = frozen.value
-        self._copiers[slot] = frozen.copier
-        self._expires[slot] = _monotonic() + ttl
-        self._sizes[slot] = size
-        self._visited[slot] = 0
+        place = -1
+        while len(self) and (len(self) >= self._max_entries or self.bytes + size > self._max_bytes):
+            place = self._evict_one()
+        expires = _monotonic() + ttl
+        if frozen.copier is None:
+            entry = self._entries[name] = _Entry(expires)
+        else:
+            entry = self._private[name] = _PrivateEntry(expires)
+            entry.copier = frozen.copier
+        entry.name = name
+        entry.value = frozen.value
+        entry.visited = False
+        if place < 0:
+            self._ring.append(entry)
+        else:  # the evicted entry's place, just behind the hand: the last the hand comes back to
+            self._ring[place] = entry
+            self._dropped -= 1
         self.bytes += size
         kind, group = _kind_and_group(name)
         self._kind_entries[kind] = self._kind_entries.get(kind, 0) + 1
@@ -205,16 +227,11 @@ class MemoryLevel:
             self._drop(tag)  # a key without parts is its own group
 
     def clear(self) -> None:
-        """Drop everything (in place: guild readers hold the arrays)."""
-        self._slots.clear()
-        self._names.clear()
-        self._values.clear()
-        self._copiers.clear()
-        del self._expires[:]
-        del self._sizes[:]
-        del self._visited[:]
-        self._free.clear()
-        self._hand = 0
+        """Drop everything."""
+        self._entries.clear()
+        self._private.clear()
+        self._ring.clear()
+        self._hand = self._dropped = 0
         self._groups.clear()
         self._kind_entries.clear()
         self._kind_bytes.clear()
@@ -223,30 +240,18 @@ class MemoryLevel:
     def figures(self) -> MemoryFigures:
         """Return size and churn counters, and entries and bytes per type."""
         per_type = {kind: (count, self._kind_bytes[kind]) for kind, count in self._kind_entries.items()}
-        return MemoryFigures(len(self._slots), self.bytes, self.evictions, self.expirations, per_type)
+        return MemoryFigures(len(self), self.bytes, self.evictions, self.expirations, per_type)
 
     def __len__(self) -> int:
-        return len(self._slots)
-
-    def _take_slot(self) -> int:
-        if self._free:
-            return self._free.pop()
-        self._names.append(None)
-        self._values.append(None)
-        self._copiers.append(None)
-        self._expires.append(0.0)
-        self._sizes.append(0)
-        self._visited.append(0)
-        return len(self._names) - 1
+        return len(self._entries) + len(self._private)
 
     def _drop(self, name: str) -> None:
-        slot = self._slots.pop(name, None)
-        if slot is None:
+        entry = self._entries.pop(name, None)
+        if entry is None and (entry := self._private.pop(name, None)) is None:
             return
-        size = self._sizes[slot]
+        size = entry_size(name, entry.value)
+        entry.name = entry.value = _DROPPED
         self.bytes -= size
-        self._names[slot] = self._values[slot] = self._copiers[slot] = None
-        self._free.append(slot)
         kind, group = _kind_and_group(name)
         left = self._kind_entries[kind] - 1
         if left:
@@ -260,34 +265,47 @@ class MemoryLevel:
                 members.discard(name)
                 if not members:
                     del self._groups[group]
+        self._dropped += 1
+        if self._dropped > 32 and self._dropped * 2 > len(self._ring):
+            self._compact()
 
     def _drop_kind(self, kind: str) -> None:
         if kind in self._kind_entries:
             prefix = kind + ":"
-            for name in [name for name in self._slots if name.startswith(prefix)]:
+            for name in [name for name in (*self._entries, *self._private) if name.startswith(prefix)]:
                 self._drop(name)
 
-    def _evict_one(self) -> None:
-        """Move the hand to the first entry not read since its last pass (or expired) and drop it."""
-        names, visited, expires = self._names, self._visited, self._expires
+    def _evict_one(self) -> int:
+        """Move the hand to the first entry not read since its last pass (or expired) and drop it.
+
+        Returns the place in the ring the dropped entry held.
+        """
+        ring = self._ring
         now = _monotonic()
         hand = self._hand
         while True:
-            if hand >= len(names):
+            if hand >= len(ring):
                 hand = 0
-            name = names[hand]
-            if name is not None:
-                if visited[hand] and expires[hand] > now:
-                    visited[hand] = 0
-                else:
+            entry = ring[hand]
+            if entry.value is not _DROPPED:
+                if not entry.visited or entry <= now:
                     break
+                entry.visited = False
             hand += 1
         self._hand = hand + 1
-        self._drop(name)
-        if expires[hand] <= now:
+        if entry <= now:
             self.expirations += 1
         else:
             self.evictions += 1
+        self._drop(cast(str, entry.name))
+        return hand if hand < len(ring) and ring[hand] is entry else -1
+
+    def _compact(self) -> None:
+        """Remove the places of dropped entries from the ring, keeping the hand on the same entry."""
+        ring = self._ring
+        self._hand = sum(entry.value is not _DROPPED for entry in ring[: self._hand])
+        ring[:] = [entry for entry in ring if entry.value is not _DROPPED]
+        self._dropped = 0
 
 
 def _kind_and_group(name: str) -> tuple[str, str]:

@@ -21,6 +21,7 @@ session (:mod:`tux.database.models.detached`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar, cast
 
 import msgspec
@@ -78,6 +79,8 @@ class RowCodec(Generic[M]):
         self.page_type: Any = tuple[self.row_type, ...]  # type: ignore[name-defined]
         """Type of a cached list of rows: a tuple of rows, immutable, so the memory level shares it
         without copying and each reader gets its own instances from :meth:`thaw_page`."""
+        self.rebuild: Callable[[Row], M] = self._decode_and_rebuild if self._json else _rebuilder(model)
+        """Return a new detached instance whose attributes are the values of a row."""
 
     def snapshot(self, instance: M) -> Row:
         """Return the row of ``instance`` (loaded by a repository, so every column is present)."""
@@ -85,14 +88,6 @@ class RowCodec(Generic[M]):
         for index in self._json:
             values[index] = _json_encode(values[index])
         return self.row_type(*values)
-
-    def rebuild(self, row: Row) -> M:
-        """Return a new detached instance whose attributes are the values of ``row``."""
-        if self._json:
-            return self._decode_and_rebuild(row)
-        instance: M = _new(self.model)  # detached_instance() written out: this is every guild row's hit
-        instance.__dict__ = _as_dict(row)
-        return instance
 
     def freeze_page(self, instances: list[M]) -> tuple[Row, ...]:
         """Return the rows of ``instances`` (a list a repository loaded) in the cached page form."""
@@ -108,6 +103,17 @@ class RowCodec(Generic[M]):
         for name in self._json_names:
             values[name] = _json_decode(values[name])
         return detached_instance(self.model, values)
+
+
+def _rebuilder(model: type[M]) -> Callable[[Row], M]:
+    """Return ``detached_instance`` of ``model`` and a row's fields, written out: every guild row's hit."""
+
+    def rebuild(row: Row) -> M:
+        instance: M = _new(model)
+        instance.__dict__ = _as_dict(row)
+        return instance
+
+    return rebuild
 
 
 def _value_type(column: Column[Any]) -> Any:
