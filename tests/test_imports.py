@@ -19,19 +19,17 @@ CONNECTED = {
     "annotated_types",
     "dotenv",
     "greenlet",
-    "hiredis",
     "loguru",
     "msgspec",
     "pydantic",
     "pydantic_core",
     "pydantic_settings",
-    "redis",
     "sqlalchemy",
     "typing_extensions",
     "typing_inspection",
 }
-"""Third-party packages a connected ``Database`` loads on every backend besides its driver (and Cython's
-runtime). redis-py is among them even without Redis: the cache manager imports its levels up front."""
+"""Third-party packages a connected ``Database`` loads on every backend besides its driver and Redis client
+(and Cython's runtime)."""
 
 SCRIPT = """
 import asyncio, json, sys
@@ -80,7 +78,7 @@ async def test_a_connected_database_loads_nothing_that_runs_once(
     redis_url = REDIS_URL if backend == "postgresql" else ""
     loaded = await loaded_packages(database_url, redis_url, redis_namespace)
     assert loaded["import"] == {"tux"}, "import tux.database loads no layer until Database is used"
-    driver = "asyncpg" if backend == "postgresql" else "aiosqlite"
-    assert loaded["connected"] - {"tux"} == CONNECTED | {driver}
+    drivers = {"asyncpg", "redis", "hiredis"} if backend == "postgresql" else {"aiosqlite"}
+    assert loaded["connected"] - {"tux"} == CONNECTED | drivers
     assert not loaded["connected"] & (RUN_ONCE | OPTIONAL)
     assert {"alembic", "mako"} <= loaded["migrated"], "the check sees a package once it is used"

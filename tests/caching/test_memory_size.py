@@ -7,11 +7,13 @@ import tracemalloc
 from typing import Any
 
 import msgspec
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from tux.database.caching.keys import key_name
 from tux.database.caching.manager import CacheManager
 from tux.database.caching.memory import MemoryLevel
 from tux.database.caching.snapshot import Frozen, approximate_size
+from tux.database.core.session import SessionProvider
 from tux.database.models import GuildConfig
 from tux.database.models.detached import detached_instance
 from tux.database.models.enums import OnboardingStage
@@ -113,3 +115,36 @@ def test_cache_stats_report_memory_bytes_per_type() -> None:
     assert 0 < guild.memory_bytes <= 400
     assert guild.memory_bytes + stats.per_type["afk"].memory_bytes == stats.memory_bytes
     assert stats.to_dict()["per_type"]["afk"]["memory_entries"] == 1
+
+
+def test_an_evicted_entry_gives_its_place_to_the_new_one() -> None:
+    level = MemoryLevel(max_entries=100, max_bytes=1 << 30)
+    for index in range(1000):
+        level.put(f"cases:1:{index}", Frozen(index), 60)
+    assert len(level) == 100
+    assert len(level._ring) == 100, "churn at the bound does not grow the ring"
+    assert level.evictions == 900
+    assert level.figures().per_type == {"cases": (100, level.bytes)}
+
+
+async def test_the_guild_reader_hands_out_copies_of_mutable_values() -> None:
+    cache = CacheManager()
+    region = cache.region("settings")
+    stored = {"prefix": "$"}
+    cache.memory.put(region.key(FIRST_GUILD).name, Frozen(stored), 60)
+    cache.memory.put(region.key(FIRST_GUILD + 1).name, Frozen(("shared",)), 60)
+    fallbacks: list[int] = []
+
+    async def fallback(_owner: object, guild_id: int) -> object:
+        fallbacks.append(guild_id)
+        return cache.peek(region.key(guild_id))
+
+    sessions = SessionProvider(async_sessionmaker(), sqlite=True)
+    read = cache.memory.guild_reader(region, lambda value: value, sessions=sessions, fallback=fallback)
+    first = await read(None, FIRST_GUILD)
+    assert first == stored
+    first["prefix"] = "!"
+    assert await read(None, FIRST_GUILD) == {"prefix": "$"}, "each reader got its own copy"
+    assert fallbacks == [FIRST_GUILD, FIRST_GUILD], "a mutable value is never handed out by the fast path"
+    assert await read(None, FIRST_GUILD + 1) == ("shared",)
+    assert fallbacks == [FIRST_GUILD, FIRST_GUILD]
