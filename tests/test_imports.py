@@ -45,6 +45,8 @@ async def main(url, redis_url):
     async with tux.database.Database(url, redis_url or None, redis_namespace=sys.argv[3]) as db:
         await db.guild_configs.find_by_id(1)
         await db.guild_configs.get_prefix(1)
+        async with db.transaction():
+            await db.guild_configs.find_by_id(2)
         report["connected"] = packages()
         await db.migrate()
         report["migrated"] = packages()
