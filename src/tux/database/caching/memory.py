@@ -53,7 +53,7 @@ class _Entry(float):
 
     __slots__ = ("name", "value", "visited")
 
-    name: str | None
+    name: str
     value: object
     visited: bool
 
@@ -297,7 +297,7 @@ class MemoryLevel:
             self.expirations += 1
         else:
             self.evictions += 1
-        self._drop(cast(str, entry.name))
+        self._drop(entry.name)
         return hand if hand < len(ring) and ring[hand] is entry else -1
 
     def _compact(self) -> None:

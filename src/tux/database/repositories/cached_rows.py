@@ -70,11 +70,20 @@ class RowCodec(Generic[M]):
             (attribute.key, _value_type(cast("Column[Any]", attribute.columns[0])))
             for attribute in mapper.column_attrs
         ]
+        layout = f"A cached {model.__name__} row: {', '.join(self._columns)}."
         self.row_type: type[Row] = msgspec.defstruct(  # type: ignore[assignment] # bases=(Row,)
-            f"{model.__name__}Row", fields, bases=(Row,), frozen=True, array_like=True, gc=False
+            f"{model.__name__}Row",
+            fields,
+            bases=(Row,),
+            frozen=True,
+            array_like=True,
+            gc=False,
+            namespace={"__doc__": layout},
         )
         """The row's type: tells the shared levels how to decode it (datetimes, enums) and names the
-        schema fingerprint, so a release whose model changed never reads an older release's rows."""
+        schema fingerprint, so a release whose model changed never reads an older release's rows. The
+        rows are encoded as arrays, without names: the docstring names the columns in order, and is part
+        of the schema, so a release whose columns come in another order has another fingerprint."""
         self.value_type: Any = self.row_type
         self.page_type: Any = tuple[self.row_type, ...]  # type: ignore[name-defined]
         """Type of a cached list of rows: a tuple of rows, immutable, so the memory level shares it
