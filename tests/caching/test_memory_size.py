@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import tracemalloc
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -18,6 +18,9 @@ from tux.database.models import GuildConfig
 from tux.database.models.detached import detached_instance
 from tux.database.models.enums import OnboardingStage
 from tux.database.repositories.cached_rows import RowCodec
+
+if TYPE_CHECKING:
+    from tux.database import Database
 
 FIRST_GUILD = 1_300_000_000_000_000_000
 CODEC = RowCodec(GuildConfig)
@@ -148,3 +151,15 @@ async def test_the_guild_reader_hands_out_copies_of_mutable_values() -> None:
     assert fallbacks == [FIRST_GUILD, FIRST_GUILD], "a mutable value is never handed out by the fast path"
     assert await read(None, FIRST_GUILD + 1) == ("shared",)
     assert fallbacks == [FIRST_GUILD, FIRST_GUILD]
+
+
+async def test_a_guild_config_read_through_the_repository_is_kept_within_400_bytes(
+    cached_db: Database,
+) -> None:
+    await cached_db.guild_setup.onboard(FIRST_GUILD)
+    config = await cached_db.guild_configs.find_by_id(FIRST_GUILD)
+    assert config is not None
+    assert await cached_db.guild_configs.find_by_id(FIRST_GUILD) is not config, "a hit rebuilds the instance"
+    guild = cached_db.cache.stats().per_type["guild_config"]
+    assert guild.memory_entries == 1
+    assert 0 < guild.memory_bytes <= 400

@@ -70,9 +70,9 @@ _DROPPED: Any = object()
 """Value of an entry that left the level but still holds its place in the ring."""
 
 
-def entry_size(name: str, value: object) -> int:
-    """Return the bytes one entry keeps alive: its value, its key and the bookkeeping."""
-    return approximate_size(value) + allocated(sys.getsizeof(name)) + ENTRY_BYTES
+def entry_size(name: str, value_bytes: int) -> int:
+    """Return the bytes one entry keeps alive: its value's ``value_bytes``, its key and the bookkeeping."""
+    return value_bytes + allocated(sys.getsizeof(name)) + ENTRY_BYTES
 
 
 class MemoryLevel:
@@ -180,7 +180,7 @@ class MemoryLevel:
         """Store ``frozen`` under ``name`` for ``ttl`` seconds, evicting as needed."""
         if not self.active or ttl <= 0:
             return
-        size = frozen.size + allocated(sys.getsizeof(name)) + ENTRY_BYTES
+        size = entry_size(name, frozen.size)
         if size > self._max_bytes // 8:
             return
         self._drop(name)
@@ -249,7 +249,7 @@ class MemoryLevel:
         entry = self._entries.pop(name, None)
         if entry is None and (entry := self._private.pop(name, None)) is None:
             return
-        size = entry_size(name, entry.value)
+        size = entry_size(name, approximate_size(entry.value))  # the value never changed: same size
         entry.name = entry.value = _DROPPED
         self.bytes -= size
         kind, group = _kind_and_group(name)
