@@ -22,7 +22,6 @@ from tux.database.caching import CacheConfig, CacheManager
 from tux.database.core.client import DatabaseClient
 from tux.database.core.session import UnitOfWork
 from tux.database.exceptions import ConfigurationError, ValidationError
-from tux.database.migrations import runner
 from tux.database.optimization.export import build_query_optimizer
 from tux.database.optimization.indexes import IndexOptimizer
 from tux.database.repositories.afk import AfkRepository
@@ -212,6 +211,8 @@ class Database:
 
     async def migrate(self, revision: str = "head") -> None:
         """Upgrade the schema to ``revision`` with the packaged alembic migrations."""
+        from tux.database.migrations import runner  # noqa: PLC0415 - alembic only when migrating
+
         await runner.upgrade(self.client.engine, revision)
 
     async def __aenter__(self) -> Self:

@@ -39,11 +39,11 @@ from tux.database.optimization.planner import (
     quote,
     seq_scanned,
 )
-from tux.database.optimization.predicates import TableUse, table_uses
 from tux.database.optimization.query import ObservedStatement, QueryOptimizer, unobserved
 
 if TYPE_CHECKING:
     from tux.database.core.client import DatabaseClient
+    from tux.database.optimization.predicates import TableUse
 
 __all__ = ["IndexAdvice", "IndexOptimizer"]
 
@@ -233,6 +233,8 @@ class IndexOptimizer:
     def _uses_of(self, observed: ObservedStatement, backend: str) -> list[TableUse]:
         uses = self._uses.get(observed.shape.fingerprint)
         if uses is None:
+            from tux.database.optimization.predicates import table_uses  # noqa: PLC0415 - sqlglot on demand
+
             uses = self._uses[observed.shape.fingerprint] = table_uses(observed.sql, backend)
         return uses
 
