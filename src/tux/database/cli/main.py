@@ -11,11 +11,13 @@ from loguru import logger
 from rich.console import Console
 
 from tux.database.cli.demo import run_demo
+from tux.database.cli.importer import import_command
 from tux.database.facade import Database
 from tux.database.settings import redact_url
 
 app = typer.Typer(help="Tux database tools.", no_args_is_help=True, add_completion=False)
 console = Console()
+app.command("import")(import_command)
 
 
 @app.callback()
