@@ -11,6 +11,7 @@ import pytest
 from tux.database import Database
 from tux.database.controllers import DatabaseController
 from tux.database.controllers.base import LegacyController
+from tux.database.models import CaseType
 
 CONTROLLERS = (
     "afk",
@@ -83,13 +84,17 @@ async def test_calls_join_the_callers_transaction(db: Database) -> None:
         async with db.transaction():
             await db.controller.guild_config.update_guild_prefix(guild, "!")
             await db.controller.levels.add_xp(member, guild, 50)
+            await db.controller.case.insert_case(guild, member, member + 1, CaseType.BAN, "spam")
             raise RuntimeError("abort")
 
     with (
-        pytest.warns(DeprecationWarning, match="db.guild_configs"),
+        pytest.warns(DeprecationWarning, match="is deprecated; use db."),
         pytest.raises(RuntimeError, match="abort"),
     ):
         await abort_after_legacy_calls()
     assert await db.guild_configs.find_by_id(guild) is None
     assert await db.levels.find_by_id((member, guild)) is None
     assert await db.guilds.find_by_id(guild) is None
+    assert await db.cases.count(guild_id=guild) == 0
+    assert await db.member_status.get_status(guild, member) is None
+    assert await db.audit_log.page(guild) == []

@@ -39,7 +39,6 @@ def legacy(
             warnings.warn(message, DeprecationWarning, stacklevel=2)
             return method(*args, **kwargs)
 
-        call.__dict__["replacement"] = new_call
         return call
 
     return decorate

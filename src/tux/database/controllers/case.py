@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -77,19 +78,21 @@ class CaseController(LegacyController):
     ) -> Case:
         """Record a case through ``db.moderation``: numbered, member status updated and audited."""
         kind = _case_type(case_type)
+        record = functools.partial(
+            self._record,
+            kind,
+            guild_id,
+            case_user_id,
+            case_reason,
+            case_moderator_id,
+            roles=case_user_roles,
+            expires_at=case_expires_at,
+        )
+        if not case_tempban_expired:
+            return await record()  # the service's own transaction, with its retry policy
         async with self._db.transaction("legacy.case.insert_case"):
-            case = await self._record(
-                kind,
-                guild_id,
-                case_user_id,
-                case_reason,
-                case_moderator_id,
-                roles=case_user_roles,
-                expires_at=case_expires_at,
-            )
-            if case_tempban_expired:
-                case = await self._db.cases.update(case.id, {"case_processed": True}) or case
-            return case
+            case = await record()
+            return await self._db.cases.update(case.id, {"case_processed": True}) or case
 
     async def _record(
         self,
