@@ -98,3 +98,22 @@ async def test_calls_join_the_callers_transaction(db: Database) -> None:
     assert await db.cases.count(guild_id=guild) == 0
     assert await db.member_status.get_status(guild, member) is None
     assert await db.audit_log.page(guild) == []
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+async def test_legacy_reads_are_cached_and_writes_are_monitored(cached_db: Database) -> None:
+    guild = 999_999_999_999_999_998
+    legacy = cached_db.controller
+    await legacy.guild_config.update_guild_prefix(guild, "!")
+    assert await legacy.guild_config.get_guild_prefix(guild) == "!"
+    with cached_db.client.statements.recording() as statements:
+        assert await legacy.guild_config.get_guild_prefix(guild) == "!"
+        assert await legacy.guild_config.get_jail_role_id(guild) is None
+    assert statements == [], "a repeated legacy read is served from the cache"
+    await legacy.guild_config.update_guild_prefix(guild, "?")
+    assert await legacy.guild_config.get_guild_prefix(guild) == "?", "the legacy write invalidated it"
+    await legacy.case.insert_case(guild, 1_000_000_000_000_000_001, 42, CaseType.WARN, "w")
+    await legacy.levels.toggle_blacklist(1_000_000_000_000_000_001, guild)
+    operations = cached_db.transactions.monitor.snapshot()
+    assert operations["moderation.warn"].total == 1
+    assert operations["legacy.levels.toggle_blacklist"].total == 1
