@@ -122,3 +122,33 @@ async def test_delete_guild_prefix(legacy: DatabaseController, cached_db: Databa
     await legacy.guild_config.update_guild_prefix(GUILD, "!")
     assert await legacy.guild_config.delete_guild_prefix(GUILD) is None
     assert await cached_db.guild_configs.get_prefix(GUILD) == "$"
+
+
+async def test_update_perm_level_role(legacy: DatabaseController, cached_db: Database) -> None:
+    assignment = await legacy.guild_config.update_perm_level_role(GUILD, "3", CHANNEL)
+    assert assignment.role_id == CHANNEL
+    await legacy.guild_config.update_perm_level_role(GUILD, "3", CHANNEL + 2)
+    await legacy.guild_config.update_perm_level_role(GUILD, "5", CHANNEL + 1)
+    assert await cached_db.permissions.member_rank(GUILD, [CHANNEL + 1]) == 5
+    assert await cached_db.permissions.assigned_roles(GUILD) == {3: [CHANNEL, CHANNEL + 2], 5: [CHANNEL + 1]}
+    with pytest.raises(ValidationError):
+        await legacy.guild_config.update_perm_level_role(GUILD, "8", CHANNEL)
+
+
+async def test_get_perm_level_role(legacy: DatabaseController) -> None:
+    assert await legacy.guild_config.get_perm_level_role(GUILD, "perm_level_3_role_id") is None
+    await legacy.guild_config.update_perm_level_role(GUILD, "3", CHANNEL + 1)
+    await legacy.guild_config.update_perm_level_role(GUILD, "3", CHANNEL)
+    assert await legacy.guild_config.get_perm_level_role(GUILD, "perm_level_3_role_id") == CHANNEL
+    assert await legacy.guild_config.get_perm_level_role(GUILD, "perm_level_4_role_id") is None
+    with pytest.raises(ValidationError):
+        await legacy.guild_config.get_perm_level_role(GUILD, "prefix")
+
+
+async def test_get_perm_level_roles(legacy: DatabaseController) -> None:
+    assert await legacy.guild_config.get_perm_level_roles(GUILD, 0) == []
+    for level, role in (("1", CHANNEL), ("4", CHANNEL + 4), ("7", CHANNEL + 7)):
+        await legacy.guild_config.update_perm_level_role(GUILD, level, role)
+    assert await legacy.guild_config.get_perm_level_roles(GUILD, 4) == [CHANNEL + 4, CHANNEL + 7]
+    assert await legacy.guild_config.get_perm_level_roles(GUILD, 0) == [CHANNEL, CHANNEL + 4, CHANNEL + 7]
+    assert await legacy.guild_config.get_perm_level_roles(OTHER_GUILD, 0) == []

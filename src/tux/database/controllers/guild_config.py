@@ -2,17 +2,19 @@
 
 Our config has the prefix, the six log channels, the jail channel and the jail role. Tux's
 ``general_channel_id``, ``starboard_channel_id`` (see ``db.starboards``), base staff/member and
-quarantine roles and ``perm_level_<n>_role_id`` (see ``db.permissions``) have no column here, so their
-getters and setters are left out rather than answering ``None`` for ever.
+quarantine roles have no column here, so their getters and setters are left out rather than answering
+``None`` for ever. Tux's permission levels 0-7 (``perm_level_<n>_role_id``) are the ranks 0-7 of
+``db.permissions``; a rank may be granted by several roles.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, cast
 
 from tux.database.controllers.base import LegacyController, legacy
 from tux.database.exceptions import ValidationError
-from tux.database.models import Guild, GuildConfig
+from tux.database.models import Guild, GuildConfig, PermissionAssignment
 
 LOG_CHANNELS = {
     "mod": "mod_log_id",
@@ -22,6 +24,8 @@ LOG_CHANNELS = {
     "report": "report_log_id",
     "dev": "dev_log_id",
 }
+PERM_LEVEL = re.compile(r"(?:perm_level_)?([0-7])(?:_role_id)?")
+"""Tux's eight permission levels, named by config field (``perm_level_3_role_id``) or number (``"3"``)."""
 DEFAULT_PREFIX: str = GuildConfig.__table__.c.prefix.default.arg
 
 
@@ -100,6 +104,26 @@ class GuildConfigController(LegacyController):
         """Return the jail role."""
         return await self._channel(guild_id, "jail_role_id")
 
+    @legacy("db.permissions.assigned_roles")
+    async def get_perm_level_role(self, guild_id: int, level: str) -> int | None:
+        """Return the role of Tux's ``perm_level_<n>_role_id`` (rank ``n``); the lowest id when several."""
+        roles = (await self._db.permissions.assigned_roles(guild_id)).get(perm_level(level), [])
+        return roles[0] if roles else None
+
+    @legacy("db.permissions.member_rank")
+    async def get_perm_level_roles(self, guild_id: int, lower_bound: int) -> list[int]:
+        """Return the roles granting rank ``lower_bound`` or higher, lowest rank first."""
+        assigned = await self._db.permissions.assigned_roles(guild_id)
+        return [role for rank, roles in assigned.items() if rank >= lower_bound for role in roles]
+
+    @legacy("db.permissions.assign_role")
+    async def update_perm_level_role(self, guild_id: int, level: str, role_id: int) -> PermissionAssignment:
+        """Make ``role_id`` grant rank ``level`` (``"0"`` to ``"7"``), creating the rank when missing."""
+        rank = perm_level(level)
+        async with self._db.transaction("legacy.guild_config.update_perm_level_role"):
+            await self._db.permissions.ensure_ranks(guild_id, [{"rank": rank, "name": f"Level {rank}"}])
+            return await self._db.permissions.assign_role(guild_id, role_id, rank)
+
     @legacy("db.guild_configs.upsert_config")
     async def update_guild_prefix(self, guild_id: int, prefix: str) -> GuildConfig:
         """Set the guild's prefix (creating guild and config when missing)."""
@@ -169,3 +193,11 @@ class GuildConfigController(LegacyController):
 
     async def _set(self, guild_id: int, **values: object) -> GuildConfig:
         return await self._db.guild_configs.upsert_config(guild_id, values)
+
+
+def perm_level(level: object) -> int:
+    """Return the rank of Tux's permission level ``level`` (a field name, a digit or an int 0-7)."""
+    match = PERM_LEVEL.fullmatch(str(level))
+    if match is None:
+        raise ValidationError(f"level: expected perm_level_<0-7>_role_id or 0-7, got {level!r}")
+    return int(match.group(1))
