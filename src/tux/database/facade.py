@@ -24,6 +24,8 @@ from tux.database.core.client import DatabaseClient
 from tux.database.core.session import UnitOfWork
 from tux.database.exceptions import ConfigurationError, ValidationError
 from tux.database.migrations import runner
+from tux.database.optimization.export import build_query_optimizer
+from tux.database.optimization.indexes import IndexOptimizer
 from tux.database.repositories.afk import AfkRepository
 from tux.database.repositories.audit_log import AuditLogRepository
 from tux.database.repositories.cached import CacheWrapper
@@ -118,6 +120,8 @@ class Database:
     ) -> None:
         self.settings = build_settings(database_url, redis_url, overrides)
         self.client = DatabaseClient(self.settings)
+        self.query_optimizer = build_query_optimizer(self.settings, self.client)
+        self.index_optimizer = IndexOptimizer(self.client, self.query_optimizer)
         self.cache = build_cache(self.settings, self.client)
         self.registry = RepositoryRegistry(
             CacheWrapper(self.cache, self.client.sessions) if self.cache.enabled else None

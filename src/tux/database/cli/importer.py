@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table as RichTable
 from sqlalchemy import Table, func, inspect, select, text, update
@@ -26,6 +25,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tux.database.cli.console import console
+from tux.database.cli.errors import ExitCode, exit_on_errors
 from tux.database.cli.import_mapping import SCHEMAS, Row, SkipRow, SourceSchema, TableCopy, map_row
 from tux.database.cli.import_status import rebuild_member_status
 from tux.database.core.engine import create_engine, normalize_url
@@ -259,7 +260,6 @@ def import_command(
     batch_size: int = typer.Option(1000, min=1, max=50_000, help="Rows per INSERT."),
 ) -> None:
     """Copy an existing Tux database into this schema (idempotent; exit 1 when a row is missing)."""
-    console = Console()
 
     async def copy() -> ImportReport:
         async with Database(database_url, cache_enabled=False) as db:
@@ -269,7 +269,8 @@ def import_command(
                     source_url, db.client.engine, batch_size=batch_size, progress=progress
                 )
 
-    report = asyncio.run(copy())
+    with exit_on_errors():
+        report = asyncio.run(copy())
     summary = RichTable(title=f"tux-db import ({report.schema}-era schema)")
     for heading in ("source", "table", "read", "skipped", "verified"):
         summary.add_column(heading)
@@ -281,4 +282,4 @@ def import_command(
         console.print(f"not copied (no such table here): {describe_not_copied(report.not_copied)}")
     if not report.verified:
         console.print("[red]some accepted rows are missing from the target[/]")
-        raise typer.Exit(1)
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))
