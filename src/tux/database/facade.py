@@ -13,8 +13,9 @@ and assumes one process per database; run several processes against one database
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
+from functools import cached_property
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import ValidationError as PydanticValidationError
 
@@ -63,6 +64,9 @@ from tux.database.services.reminders import ReminderService
 from tux.database.services.snippets import SnippetService
 from tux.database.settings import DatabaseSettings
 from tux.database.transactions.patterns import IsolationLevel, TransactionManager
+
+if TYPE_CHECKING:
+    from tux.database.controllers import DatabaseController
 
 
 def build_settings(
@@ -178,6 +182,13 @@ class Database:
         )
         self.afk_service = AfkService(tx, afk=self.afk)
         self.reminder_service = ReminderService(tx, reminders=self.reminders, guilds=self.guilds)
+
+    @cached_property
+    def controller(self) -> DatabaseController:
+        """Tux's legacy controller API over this ``Database`` (one instance, built on first use)."""
+        from tux.database.controllers import DatabaseController  # noqa: PLC0415 - legacy API, loaded on use
+
+        return DatabaseController(self)
 
     def transaction(
         self,

@@ -17,6 +17,7 @@ from tux.database.cli.console import console, route_logs
 from tux.database.cli.demo import run_demo
 from tux.database.cli.doctor import Status, examine, exit_code
 from tux.database.cli.errors import exit_on_errors
+from tux.database.cli.importer import import_command
 from tux.database.cli.simulate.command import fresh_sqlite_url, simulate_command, verify_command
 from tux.database.facade import Database, build_settings
 from tux.database.settings import redact_url
@@ -29,6 +30,7 @@ app = typer.Typer(
 )
 app.command("simulate")(simulate_command)
 app.command("verify")(verify_command)
+app.command("import")(import_command)
 app.add_typer(migrate.app, name="migrate")
 
 
