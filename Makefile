@@ -22,11 +22,12 @@ chromium:
 	bash scripts/ensure-chromium.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/mypy --strict examples
 
 pytest: $(STAMP) services chromium
 	$(BIN)/pytest -n auto
