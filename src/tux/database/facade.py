@@ -23,6 +23,7 @@ from tux.database.core.client import DatabaseClient
 from tux.database.core.session import UnitOfWork
 from tux.database.exceptions import ConfigurationError, ValidationError
 from tux.database.migrations import runner
+from tux.database.operations.batch import BatchOperationManager
 from tux.database.repositories.afk import AfkRepository
 from tux.database.repositories.audit_log import AuditLogRepository
 from tux.database.repositories.cached import CacheWrapper
@@ -134,6 +135,7 @@ class Database:
         self.starboards = self.registry.get_repository(IStarboardRepository)
         self.starboard_messages = self.registry.get_repository(IStarboardMessageRepository)
         self._create_services()
+        self.batch = BatchOperationManager(self.client, cache=self.cache, transactions=self.transactions)
 
     def __repr__(self) -> str:
         return f"Database(url={self.client.safe_url!r})"
