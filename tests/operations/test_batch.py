@@ -244,3 +244,25 @@ async def test_a_rolled_back_batch_invalidates_nothing_and_the_cache_stays_right
     await db.batch.batch_delete(db.levels, [(1, GUILD)])
     assert len(sent) == 1
     assert await db.levels.find_by_id((1, GUILD)) is None
+
+
+async def test_rows_that_set_different_fields_keep_their_order_and_defaults(db: Database) -> None:
+    items: list[dict[str, Any]] = [
+        {"guild_id": GUILD, "member_id": 1, "xp": 3},  # an int for a float column: coerced like a create
+        {"guild_id": GUILD, "member_id": 2, "level": 4},
+        {"guild_id": GUILD, "member_id": 3, "xp": 1.5, "blacklisted": True},
+    ]
+    await db.batch.batch_create(db.levels, items, returning=False)
+    stored = {row.member_id: (row.xp, row.level, row.blacklisted) for row in await db.levels.find_all()}
+    assert stored == {1: (3.0, 0, False), 2: (0.0, 4, False), 3: (1.5, 0, True)}
+
+
+async def test_rows_leaving_out_a_generated_key_others_give_go_through_sqlalchemy(db: Database) -> None:
+    await db.guild_setup.onboard(GUILD)
+    base = {"guild_id": GUILD, "snippet_content": "x", "snippet_user_id": 5}
+    items = [{**base, "snippet_name": "a", "snippet_id": 1000}, {**base, "snippet_name": "b"}]
+    result = await db.batch.batch_create(db.snippets, items, returning=False)
+    assert result.written == 2
+    names = {snippet.snippet_name: snippet.snippet_id for snippet in await db.snippets.find_all()}
+    assert names["a"] == 1000
+    assert names["b"] not in (None, 1000)

@@ -27,9 +27,9 @@ from tux.database.core.client import DatabaseClient
 from tux.database.core.errors import translate_error
 from tux.database.exceptions import ConfigurationError, DatabaseError, ValidationError
 from tux.database.operations import writers
+from tux.database.operations.columns import DriverRows, Group, check_groups, driver_rows, rows_in_order
 from tux.database.operations.rows import (
     BatchValidationError,
-    Layout,
     Row,
     Target,
     checked_identity,
@@ -158,20 +158,44 @@ class BatchOperationManager:
             If a row is invalid; its index is :attr:`BatchValidationError.index`; nothing is written.
         """
         target = self._target(repository)
-        rows = checked_rows(target, items)
+        groups = check_groups(target.model, items)
+        count = sum(len(group.positions) for group in groups)
+        rows = rows_in_order(groups, count) if returning or target.cache_table is not None else []
         changes = self._changes(target, "create", ((FAILED, row) for row in rows))
-        guilds = self._guilds_of(target, rows)
+        guilds = self._guilds_of(target, groups)
+        if returning:
 
-        async def write(session: AsyncSession, chunk: list[Row]) -> tuple[int, list[Any]]:
-            if returning:
+            async def create(session: AsyncSession, chunk: list[Row]) -> tuple[int, list[Any]]:
                 created = await writers.insert_rows(session, target, chunk, returning=True)
                 return len(created), created
-            written = 0
-            for layout in layouts(target, chunk):
-                written += await self._insert_plain(session, target, layout, len(rows))
-            return written, []
 
-        job = _Job("batch_create", target, rows, changes, write, guilds)
+            job = _Job("batch_create", target, rows, changes, create, guilds)
+            return await self._run(job, savepoint_per_chunk, progress)
+        prepared = driver_rows(target.table, groups, count, self.db_client.engine.dialect)
+        if prepared is None:  # rows leave out a column the database fills: SQLAlchemy's executemany
+            rows = rows or rows_in_order(groups, count)
+
+            async def insert(session: AsyncSession, chunk: list[Row]) -> tuple[int, list[Any]]:
+                same_fields: dict[tuple[str, ...], list[Row]] = {}
+                for row in chunk:
+                    same_fields.setdefault(tuple(row), []).append(row)
+                for members in same_fields.values():
+                    await writers.insert_rows(session, target, members, returning=False)
+                return len(chunk), []
+
+            job = _Job("batch_create", target, rows, changes, insert, guilds)
+            return await self._run(job, savepoint_per_chunk, progress)
+
+        async def send(session: AsyncSession, chunk: list[tuple[object, ...]]) -> tuple[int, list[Any]]:
+            rows = DriverRows(prepared.columns, chunk)
+            statements = self.db_client.statements
+            if not self._sqlite and len(chunk) >= self.copy_threshold:
+                return await writers.copy_rows(session, statements, target.table, rows), []
+            return await writers.executemany_rows(
+                session, statements, target.table, rows, sqlite=self._sqlite
+            ), []
+
+        job = _Job("batch_create", target, prepared.records, changes, send, guilds)
         return await self._run(job, savepoint_per_chunk, progress)
 
     async def batch_upsert(
@@ -302,15 +326,6 @@ class BatchOperationManager:
         job = _Job("batch_delete", target, identities, changes, write, ())
         return await self._run(job, savepoint_per_chunk, progress)
 
-    async def _insert_plain(self, session: AsyncSession, target: Target, layout: Layout, total: int) -> int:
-        statements = self.db_client.statements
-        if self._sqlite:
-            return await writers.executemany_rows(session, statements, target, layout)
-        if total >= self.copy_threshold:
-            return await writers.copy_rows(session, statements, target, layout)
-        await writers.insert_rows(session, target, layout.rows, returning=False)
-        return len(layout.rows)
-
     async def _select(
         self, session: AsyncSession, target: Target, identities: list[tuple[object, ...]]
     ) -> list[Any]:
@@ -341,12 +356,18 @@ class BatchOperationManager:
                 per_guild[Change(change.event, change.guild_id)] = None
         return self._invalidator.targets(per_guild)
 
-    def _guilds_of(self, target: Target, rows: Sequence[Row]) -> list[int]:
+    def _guilds_of(self, target: Target, rows: Sequence[Row] | Sequence[Group]) -> list[int]:
         """Guild ids the rows hang off (the table references ``guild``), to insert the missing ones first."""
         column = target.table.c.get("guild_id")
         if column is None or not any(key.column.table.name == "guild" for key in column.foreign_keys):
             return []
-        return sorted({guild for row in rows if isinstance(guild := row.get("guild_id"), int)})
+        found: set[object] = set()
+        for row in rows:
+            if isinstance(row, Group):
+                found.update(row.column("guild_id") if "guild_id" in row.given else ())
+            else:
+                found.add(row.get("guild_id"))
+        return sorted(guild for guild in found if isinstance(guild, int))
 
     async def _run(self, job: _Job, savepoint_per_chunk: bool, progress: Progress | None) -> BatchResult[Any]:
         operation, target, work, changes, guilds = (

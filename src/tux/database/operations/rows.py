@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, inspect
-from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.schema import Column
 
 from tux.database.core.session import SessionProvider
@@ -164,7 +163,7 @@ def layouts(target: Target, rows: Sequence[Row]) -> list[Layout]:
     in here, a server default (or a generated key) only by leaving the column out, so rows that leave
     out different columns go in separate statements. Usually there is one group.
     """
-    fill = _client_defaults(target.table)
+    fill = client_defaults(target.table)
     groups: dict[tuple[str, ...], list[Row]] = {}
     for row in rows:
         groups.setdefault(tuple(row), []).append(row)
@@ -178,7 +177,8 @@ def layouts(target: Target, rows: Sequence[Row]) -> list[Layout]:
     return found
 
 
-def _client_defaults(table: Table) -> list[tuple[str, Callable[[], object]]]:
+def client_defaults(table: Table) -> list[tuple[str, Callable[[], object]]]:
+    """Return ``(column, make)`` for every column with a Python-side default (scalar or callable)."""
     found: list[tuple[str, Callable[[], object]]] = []
     for column in table.columns:
         default = column.default
@@ -195,17 +195,3 @@ def _constant(value: object) -> Callable[[], object]:
 
 def _called(wrapped: Callable[[Any], object]) -> Callable[[], object]:
     return lambda: wrapped(None)
-
-
-def driver_records(
-    table: Table, columns: Sequence[str], rows: Sequence[Row], dialect: Dialect
-) -> list[tuple[object, ...]]:
-    """Return ``rows`` as tuples in ``columns`` order, bind-processed for ``dialect`` as SQLAlchemy would."""
-    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
-    if not any(processors):
-        return [tuple([row[name] for name in columns]) for row in rows]
-    steps = [(name, process) for name, process in zip(columns, processors, strict=True)]
-    return [
-        tuple([row[name] if process is None else process(row[name]) for name, process in steps])
-        for row in rows
-    ]

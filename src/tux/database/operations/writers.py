@@ -15,14 +15,15 @@ from collections.abc import Awaitable, Sequence
 from time import perf_counter
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from tux.database.core.observe import StatementHub
 from tux.database.core.session import SessionProvider
 from tux.database.models import Guild
-from tux.database.operations.rows import Layout, Row, Target, driver_records
+from tux.database.operations.columns import DriverRows
+from tux.database.operations.rows import Layout, Row, Target
 from tux.database.repositories.support import dialect_insert
 
 SQLITE_MAX_VARIABLES = 32_766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
@@ -34,45 +35,45 @@ def sqlite_rows_per_statement(columns: int, wanted: int) -> int:
     return max(1, min(wanted, SQLITE_MAX_VARIABLES // max(1, columns)))
 
 
-async def _driver_connection(session: AsyncSession) -> tuple[AsyncConnection, Any]:
+async def _driver_connection(session: AsyncSession, *, begun: bool) -> tuple[AsyncConnection, Any]:
+    """Return the session's connection and the driver connection under it.
+
+    With ``begun``, make sure the transaction has really begun on the driver connection: SQLAlchemy's
+    asyncpg adapter begins it lazily, at the first statement, so if nothing ran yet one trivial
+    statement goes first and the bulk write cannot run in autocommit outside the unit of work.
+    """
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    return connection, raw.driver_connection
-
-
-async def copy_rows(session: AsyncSession, statements: StatementHub, target: Target, layout: Layout) -> int:
-    """Write ``layout``'s rows with PostgreSQL's binary ``COPY``, inside the session's transaction.
-
-    SQLAlchemy's asyncpg adapter begins its transaction lazily, at the first statement: if nothing ran
-    yet, one trivial statement goes first so the ``COPY`` cannot run in autocommit outside it.
-    """
-    connection, driver = await _driver_connection(session)
-    if not driver.is_in_transaction():
+    driver: Any = raw.driver_connection
+    if begun and not driver.is_in_transaction():
         await connection.exec_driver_sql("SELECT 1")
-    columns = _column_list(connection, layout)
-    sql = f"COPY {connection.dialect.identifier_preparer.format_table(target.table)} ({columns}) FROM STDIN"
-    records = driver_records(target.table, layout.columns, layout.rows, connection.dialect)
+    return connection, driver
+
+
+async def copy_rows(session: AsyncSession, statements: StatementHub, table: Table, rows: DriverRows) -> int:
+    """Write ``rows`` with PostgreSQL's binary ``COPY``, inside the session's transaction."""
+    connection, driver = await _driver_connection(session, begun=True)
+    name = connection.dialect.identifier_preparer.format_table(table)
+    sql = f"COPY {name} ({_column_list(connection, rows)}) FROM STDIN (FORMAT binary)"
     send = driver.copy_records_to_table(
-        target.table.name, records=records, columns=list(layout.columns), schema_name=target.table.schema
+        table.name, records=rows.records, columns=list(rows.columns), schema_name=table.schema
     )
-    return await _reported(statements, f"{sql} (FORMAT binary)", records, send)
+    return await _reported(statements, sql, rows.records, send)
 
 
 async def executemany_rows(
-    session: AsyncSession, statements: StatementHub, target: Target, layout: Layout
+    session: AsyncSession, statements: StatementHub, table: Table, rows: DriverRows, *, sqlite: bool
 ) -> int:
-    """Write ``layout``'s rows with one ``executemany`` on SQLite's own connection."""
-    connection, driver = await _driver_connection(session)
-    columns = _column_list(connection, layout)
-    placeholders = ", ".join("?" for _ in layout.columns)
-    table = connection.dialect.identifier_preparer.format_table(target.table)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"
-    records = driver_records(target.table, layout.columns, layout.rows, connection.dialect)
-    return await _reported(statements, sql, records, driver.executemany(sql, records))
+    """Write ``rows`` with one ``executemany`` on the driver's own connection, inside the transaction."""
+    connection, driver = await _driver_connection(session, begun=not sqlite)
+    name = connection.dialect.identifier_preparer.format_table(table)
+    marks = ["?" if sqlite else f"${position}" for position in range(1, len(rows.columns) + 1)]
+    sql = f"INSERT INTO {name} ({_column_list(connection, rows)}) VALUES ({', '.join(marks)})"
+    return await _reported(statements, sql, rows.records, driver.executemany(sql, rows.records))
 
 
-def _column_list(connection: AsyncConnection, layout: Layout) -> str:
-    return ", ".join(connection.dialect.identifier_preparer.quote(name) for name in layout.columns)
+def _column_list(connection: AsyncConnection, rows: DriverRows) -> str:
+    return ", ".join(connection.dialect.identifier_preparer.quote(name) for name in rows.columns)
 
 
 async def _reported(
