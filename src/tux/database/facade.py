@@ -24,6 +24,7 @@ from tux.database.core.session import UnitOfWork
 from tux.database.exceptions import ConfigurationError, ValidationError
 from tux.database.migrations import runner
 from tux.database.operations.batch import BatchOperationManager
+from tux.database.optimization.connection import ConnectionPoolOptimizer
 from tux.database.repositories.afk import AfkRepository
 from tux.database.repositories.audit_log import AuditLogRepository
 from tux.database.repositories.cached import CacheWrapper
@@ -136,6 +137,7 @@ class Database:
         self.starboard_messages = self.registry.get_repository(IStarboardMessageRepository)
         self._create_services()
         self.batch = BatchOperationManager(self.client, cache=self.cache, transactions=self.transactions)
+        self.pool_optimizer = ConnectionPoolOptimizer(self.client) if self.settings.pool_monitoring else None
 
     def __repr__(self) -> str:
         return f"Database(url={self.client.safe_url!r})"

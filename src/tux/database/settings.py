@@ -59,6 +59,10 @@ class DatabaseSettings(BaseSettings):
     """Rows from which ``db.batch`` inserts on PostgreSQL use ``COPY`` instead of ``executemany``."""
     batch_chunk_size: int = Field(default=5000, ge=1)
     """Rows per chunk of ``db.batch`` (progress reports and savepoint-per-chunk)."""
+    pool_monitoring: bool = True
+    """Attach ``db.pool_optimizer`` (pool events and cursor events: a few attribute updates each)."""
+    pool_long_hold_s: float = Field(default=1.0, gt=0)
+    """Seconds after which ``db.pool_optimizer`` counts a checked-out connection as held long."""
 
     @field_validator("redis_namespace")
     @classmethod
