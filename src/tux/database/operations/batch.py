@@ -28,6 +28,7 @@ from tux.database.core.errors import translate_error
 from tux.database.exceptions import ConfigurationError, DatabaseError, ValidationError
 from tux.database.operations import writers
 from tux.database.operations.columns import DriverRows, Group, check_groups, driver_rows, rows_in_order
+from tux.database.operations.metrics import BatchStats
 from tux.database.operations.rows import (
     BatchValidationError,
     Row,
@@ -125,6 +126,8 @@ class BatchOperationManager:
         self._sqlite = db_client.sessions.is_sqlite
         self._transactions = transactions if transactions is not None else TransactionManager(self._sessions)
         self._invalidator = Invalidator(cache) if cache is not None and cache.enabled else None
+        self.stats = BatchStats()
+        """Calls, failures, rows and durations per operation and table (``BatchCollector`` exports them)."""
         self.copy_threshold = copy_threshold if copy_threshold is not None else settings.batch_copy_threshold
         self.batch_size = chunk_size if chunk_size is not None else settings.batch_chunk_size
         """Rows per chunk (the plan's name)."""
@@ -370,32 +373,30 @@ class BatchOperationManager:
         return sorted(guild for guild in found if isinstance(guild, int))
 
     async def _run(self, job: _Job, savepoint_per_chunk: bool, progress: Progress | None) -> BatchResult[Any]:
-        operation, target, work, changes, guilds = (
-            job.operation,
-            job.target,
-            job.work,
-            job.changes,
-            job.guilds,
-        )
         started = time.perf_counter()
+        written, failed = 0, True
         try:
-            async with self._transactions.transaction(operation) as unit:
+            async with self._transactions.transaction(job.operation) as unit:
                 session = unit.session
-                await writers.ensure_guilds(session, self._sessions, guilds)
-                result = await self._chunks(session, work, job.write, savepoint_per_chunk, progress)
-                await self._invalidate(changes)
+                await writers.ensure_guilds(session, self._sessions, job.guilds)
+                result = await self._chunks(session, job.work, job.write, savepoint_per_chunk, progress)
+                await self._invalidate(job.changes)
+            written, failed = result.written, False
         except ValidationError:
             raise
         except BaseException:
-            await self._invalidate(changes)  # it may have committed (a lost COMMIT); stale is worse
+            await self._invalidate(job.changes)  # it may have committed (a lost COMMIT); stale is worse
             raise
+        finally:
+            elapsed = time.perf_counter() - started
+            self.stats.record(job.operation, job.target.name, written, elapsed, failed=failed)
         logger.debug(
             "{} on {}: {} of {} row(s) in {:.1f} ms",
-            operation,
-            target.name,
-            result.written,
-            len(work),
-            (time.perf_counter() - started) * 1000,
+            job.operation,
+            job.target.name,
+            written,
+            len(job.work),
+            elapsed * 1000,
         )
         return result
 
