@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -266,3 +267,15 @@ async def test_rows_leaving_out_a_generated_key_others_give_go_through_sqlalchem
     names = {snippet.snippet_name: snippet.snippet_id for snippet in await db.snippets.find_all()}
     assert names["a"] == 1000
     assert names["b"] not in (None, 1000)
+
+
+async def test_concurrent_accumulating_upserts_lose_no_increment(db: Database) -> None:
+    items = [{"guild_id": GUILD, "member_id": member, "xp": 1.0} for member in range(1, 201)]
+
+    async def award() -> None:
+        await db.batch.batch_upsert(db.levels, items, accumulate=["xp"])
+
+    await asyncio.gather(*(award() for _ in range(6)))
+    totals = {row.xp for row in await db.levels.find_all(guild_id=GUILD)}
+    assert totals == {6.0}
+    assert await count_levels(db) == 200

@@ -80,7 +80,9 @@ class BatchResult(list[T]):
     Attributes
     ----------
     written
-        Rows the database reports written (inserted, upserted, updated or deleted).
+        Rows inserted or deleted; for upserts, and updates without ``returning``, the rows sent (an
+        update of a missing id or an upsert that keeps the stored row changes nothing); for updates
+        with ``returning``, the rows read back.
     failed_chunks
         Chunks rolled back to their savepoint (only with ``savepoint_per_chunk=True``).
     """
