@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Column, Table
@@ -62,18 +63,28 @@ def check_groups(model: type[Any], items: Iterable[Mapping[str, object]]) -> lis
         For the first row (lowest index) a single ``create`` would refuse.
     """
     given: list[Any] = list(items)
-    members: dict[tuple[str, ...], tuple[list[int], list[Mapping[str, object]]]] = {}
-    for index, item in enumerate(given):
-        if type(item) is not dict and not isinstance(item, Mapping):
-            _raise_first_refusal(model, given)
-        positions, rows = members.setdefault(tuple(item), ([], []))
-        positions.append(index)
-        rows.append(item)
     try:
-        return [_group(model, names, positions, rows) for names, (positions, rows) in members.items()]
+        return [_group(model, names, positions, rows) for names, (positions, rows) in _by_fields(given)]
     except ValidationError:
         _raise_first_refusal(model, given)
         raise
+
+
+def _by_fields(given: list[Any]) -> list[tuple[tuple[str, ...], tuple[list[int], list[Any]]]]:
+    """Group the items by the fields they set; one pass at C speed when they all set the same ones."""
+    if set(map(type, given)) - {dict}:
+        for item in given:
+            if not isinstance(item, Mapping):
+                raise ValidationError(f"expected a mapping of field values, got {type(item).__name__}")
+    field_sets = set(map(tuple, given))
+    if len(field_sets) == 1:
+        return [(field_sets.pop(), (list(range(len(given))), given))]
+    members: dict[tuple[str, ...], tuple[list[int], list[Any]]] = {}
+    for index, item in enumerate(given):
+        positions, rows = members.setdefault(tuple(item), ([], []))
+        positions.append(index)
+        rows.append(item)
+    return list(members.items())
 
 
 def rows_in_order(groups: Sequence[Group], count: int) -> list[Row]:
@@ -92,7 +103,7 @@ def _group(
     missing = [spec.name for spec in column_specs(model).values() if spec.required and spec.name not in names]
     if missing:
         raise ValidationError(f"{model.__name__}: missing required field(s) {', '.join(sorted(missing))}")
-    values = [_checked_column(spec, [row[spec.name] for row in rows]) for spec in specs]
+    values = [_checked_column(spec, list(map(itemgetter(spec.name), rows))) for spec in specs]
     return Group(names, positions, values)
 
 
