@@ -157,3 +157,15 @@ async def test_monitoring_survives_closing_and_reconnecting(database_url: str) -
 async def test_a_setting_turns_pool_monitoring_off(database_url: str) -> None:
     async with Database(database_url, cache_enabled=False, pool_monitoring=False) as db:
         assert db.pool_optimizer is None
+
+
+async def test_a_failed_statement_leaves_its_connection_idle_not_running(db: Database) -> None:
+    pool = optimizer_of(db)
+    async with db.client.engine.connect() as connection:
+        await connection.execution_options(**{READ_ONLY_OPTION: True})
+        with pytest.raises(sa_exc.DBAPIError):
+            await connection.execute(text("SELECT * FROM no_such_table"))
+        figures = pool.figures()
+        assert figures.checked_out == 1
+        assert figures.running == 0
+    assert pool.figures().checked_out == 0

@@ -27,6 +27,7 @@ from loguru import logger
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, ExceptionContext
+from sqlalchemy.engine.interfaces import ExecutionContext
 from sqlalchemy.pool import ConnectionPoolEntry, Pool, QueuePool
 
 from tux.database.core.client import DatabaseClient
@@ -97,6 +98,7 @@ class PoolFigures:
     connects: int
     checkouts: int
     invalidations: int
+    running: int
     waiting: int
     waits: int
     wait_total: float
@@ -228,6 +230,7 @@ class ConnectionPoolOptimizer:
             connects=self._connects,
             checkouts=self._checkouts,
             invalidations=self._invalidations,
+            running=sum(hold.busy for hold in self._holds.values()),
             waiting=self._waiting,
             waits=self._waits,
             wait_total=self._wait_total,
@@ -305,21 +308,38 @@ class ConnectionPoolOptimizer:
     def _on_invalidate(self, _dbapi: Any, _record: ConnectionPoolEntry, _error: BaseException | None) -> None:
         self._invalidations += 1
 
-    def _before_statement(self, conn: Connection, *_: Any) -> None:
+    def _before_statement(
+        self,
+        conn: Connection,
+        _cursor: Any,
+        _statement: str,
+        _parameters: Any,
+        context: ExecutionContext | None,
+        _executemany: bool,
+    ) -> None:
         hold = conn.info.get(_HOLD)
-        if hold is not None:
+        if hold is not None and context is not None:
             hold.busy += 1
+            setattr(context, _HOLD, hold)  # the statement's end finds it without touching the connection
 
-    def _after_statement(self, conn: Connection, *_: Any) -> None:
-        hold = conn.info.get(_HOLD)
-        if hold is not None:
-            hold.busy -= 1
-            hold.last_active = self._clock()
+    def _after_statement(
+        self,
+        _conn: Connection,
+        _cursor: Any,
+        _statement: str,
+        _parameters: Any,
+        context: ExecutionContext | None,
+        _executemany: bool,
+    ) -> None:
+        self._statement_ended(context)
 
     def _on_error(self, context: ExceptionContext) -> None:
-        connection = getattr(context, "connection", None)
-        hold = connection.info.get(_HOLD) if connection is not None else None
-        if hold is not None and hold.busy > 0 and context.execution_context is not None:
+        self._statement_ended(context.execution_context)
+
+    def _statement_ended(self, context: ExecutionContext | None) -> None:
+        hold: _Hold | None = getattr(context, _HOLD, None)
+        if hold is not None:
+            delattr(context, _HOLD)  # an error after the cursor ran must not count it twice
             hold.busy -= 1
             hold.last_active = self._clock()
 
