@@ -187,8 +187,8 @@ class ConnectionPoolOptimizer:
             ("invalidate", self._on_invalidate),
         ):
             event.listen(engine, name, listener)
-        event.listen(engine, "before_cursor_execute", self._before_statement)
-        event.listen(engine, "after_cursor_execute", self._after_statement)
+        event.listen(engine, "before_cursor_execute", self._before_statement, named=True)
+        event.listen(engine, "after_cursor_execute", self._after_statement, named=True)
         event.listen(engine, "handle_error", self._on_error)
         event.listen(engine, "engine_disposed", lambda _engine: self._wrap(db_client.engine.sync_engine.pool))
         self._wrap(engine.pool)
@@ -308,29 +308,13 @@ class ConnectionPoolOptimizer:
     def _on_invalidate(self, _dbapi: Any, _record: ConnectionPoolEntry, _error: BaseException | None) -> None:
         self._invalidations += 1
 
-    def _before_statement(
-        self,
-        conn: Connection,
-        _cursor: Any,
-        _statement: str,
-        _parameters: Any,
-        context: ExecutionContext | None,
-        _executemany: bool,
-    ) -> None:
+    def _before_statement(self, *, conn: Connection, context: ExecutionContext | None, **_: Any) -> None:
         hold = conn.info.get(_HOLD)
         if hold is not None and context is not None:
             hold.busy += 1
             setattr(context, _HOLD, hold)  # the statement's end finds it without touching the connection
 
-    def _after_statement(
-        self,
-        _conn: Connection,
-        _cursor: Any,
-        _statement: str,
-        _parameters: Any,
-        context: ExecutionContext | None,
-        _executemany: bool,
-    ) -> None:
+    def _after_statement(self, *, context: ExecutionContext | None, **_: Any) -> None:
         self._statement_ended(context)
 
     def _on_error(self, context: ExceptionContext) -> None:
