@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from loguru import logger
 from rich.console import Console
 
+from tux.database.cli.bulk_import import REPOSITORIES, import_rows
 from tux.database.cli.demo import run_demo
+from tux.database.exceptions import DatabaseError
 from tux.database.facade import Database
 from tux.database.settings import redact_url
 
@@ -60,6 +63,30 @@ def migrate(
             console.print(f"migrated {db.client.safe_url} to {revision}")
 
     asyncio.run(upgrade())
+
+
+@app.command("import")
+def import_(
+    repository: Annotated[str, typer.Argument(help=f"One of: {', '.join(REPOSITORIES)}.")],
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON Lines, one row a line.")],
+    database_url: str | None = typer.Option(None, help="Database URL; default from settings."),
+    upsert: bool = typer.Option(False, help="Update rows that already exist (INSERT ... ON CONFLICT)."),
+    accumulate: Annotated[
+        list[str] | None, typer.Option(help="With --upsert: fields added to the stored value.")
+    ] = None,
+) -> None:
+    """Write many rows at once through db.batch (all or nothing), showing progress."""
+    if repository not in REPOSITORIES:
+        raise typer.BadParameter(f"unknown repository {repository!r}", param_hint="REPOSITORY")
+    try:
+        work = import_rows(
+            database_url, repository, path, upsert=upsert, accumulate=accumulate or (), console=console
+        )
+        written = asyncio.run(work)
+    except DatabaseError as error:
+        console.print(f"[red]nothing imported[/]: {error}")
+        raise typer.Exit(1) from None
+    console.print(f"imported {written} row(s) into {repository}")
 
 
 @app.command()
