@@ -168,39 +168,27 @@ class BatchOperationManager:
         rows = rows_in_order(groups, count) if returning or target.cache_table is not None else []
         changes = self._changes(target, "create", ((FAILED, row) for row in rows))
         guilds = self._guilds_of(target, groups)
-        if returning:
-
-            async def create(session: AsyncSession, chunk: list[Row]) -> tuple[int, list[Any]]:
-                created = await writers.insert_rows(session, target, chunk, returning=True)
-                return len(created), created
-
-            job = _Job("batch_create", target, rows, changes, create, guilds)
-            return await self._run(job, savepoint_per_chunk, progress)
-        prepared = driver_rows(target.table, groups, count, self.db_client.engine.dialect)
-        if prepared is None:  # rows leave out a column the database fills: SQLAlchemy's executemany
-            rows = rows or rows_in_order(groups, count)
-
-            async def insert(session: AsyncSession, chunk: list[Row]) -> tuple[int, list[Any]]:
-                same_fields: dict[tuple[str, ...], list[Row]] = {}
-                for row in chunk:
-                    same_fields.setdefault(tuple(row), []).append(row)
-                for members in same_fields.values():
-                    await writers.insert_rows(session, target, members, returning=False)
-                return len(chunk), []
-
-            job = _Job("batch_create", target, rows, changes, insert, guilds)
-            return await self._run(job, savepoint_per_chunk, progress)
-
-        async def send(session: AsyncSession, chunk: list[tuple[object, ...]]) -> tuple[int, list[Any]]:
-            rows = DriverRows(prepared.columns, chunk)
-            statements = self.db_client.statements
-            if not self._sqlite and len(chunk) >= self.copy_threshold:
-                return await writers.copy_rows(session, statements, target.table, rows), []
-            return await writers.executemany_rows(
-                session, statements, target.table, rows, sqlite=self._sqlite
-            ), []
-
-        job = _Job("batch_create", target, prepared.records, changes, send, guilds)
+        prepared = (
+            None if returning else driver_rows(target.table, groups, count, self.db_client.engine.dialect)
+        )
+        if prepared is None:  # instances wanted, or rows leave out a column only the database fills
+            job = _Job(
+                "batch_create",
+                target,
+                rows or rows_in_order(groups, count),
+                changes,
+                self._orm_insert(target, returning=returning),
+                guilds,
+            )
+        else:
+            job = _Job(
+                "batch_create",
+                target,
+                prepared.records,
+                changes,
+                self._driver_insert(target, prepared.columns),
+                guilds,
+            )
         return await self._run(job, savepoint_per_chunk, progress)
 
     async def batch_upsert(
@@ -330,6 +318,29 @@ class BatchOperationManager:
 
         job = _Job("batch_delete", target, identities, changes, write, ())
         return await self._run(job, savepoint_per_chunk, progress)
+
+    def _orm_insert(self, target: Target, *, returning: bool) -> ChunkWriter:
+        """SQLAlchemy's bulk insert (``executemany``, or ``INSERT ... RETURNING`` in bulk)."""
+
+        async def insert(session: AsyncSession, chunk: list[Row]) -> tuple[int, list[Any]]:
+            created = await writers.insert_rows(session, target, chunk, returning=returning)
+            return len(chunk), created
+
+        return insert
+
+    def _driver_insert(self, target: Target, columns: tuple[str, ...]) -> ChunkWriter:
+        """The driver's own bulk path: ``COPY`` from the threshold on PostgreSQL, else ``executemany``."""
+        statements = self.db_client.statements
+
+        async def send(session: AsyncSession, chunk: list[tuple[object, ...]]) -> tuple[int, list[Any]]:
+            rows = DriverRows(columns, chunk)
+            if not self._sqlite and len(chunk) >= self.copy_threshold:
+                return await writers.copy_rows(session, statements, target.table, rows), []
+            return await writers.executemany_rows(
+                session, statements, target.table, rows, sqlite=self._sqlite
+            ), []
+
+        return send
 
     async def _select(
         self, session: AsyncSession, target: Target, identities: list[tuple[object, ...]]

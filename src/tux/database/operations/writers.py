@@ -93,11 +93,14 @@ async def _reported(
 async def insert_rows(
     session: AsyncSession, target: Target, rows: list[Row], *, returning: bool
 ) -> list[Any]:
-    """Insert ``rows`` through SQLAlchemy (``executemany``; ``RETURNING`` in bulk when asked)."""
+    """Insert ``rows`` with SQLAlchemy's ORM bulk insert (``RETURNING`` in bulk when asked).
+
+    Rows may set different fields: SQLAlchemy groups them, one ``executemany`` per set of fields.
+    """
     if returning:
         statement = insert(target.model).returning(target.model, sort_by_parameter_order=True)
         return list((await session.scalars(statement, rows)).all())
-    await session.execute(insert(target.table), rows)
+    await session.execute(insert(target.model), rows)
     return []
 
 
