@@ -223,7 +223,9 @@ class BatchOperationManager:
         keys = tuple(conflict_fields or target.primary_key)
         for name in (*keys, *(update_fields or ()), *accumulate):
             field_spec(target.model, name)
-        rows, merged = merged_by_key(checked_rows(target, items), keys, accumulate)
+        groups = check_groups(target.model, items)
+        checked = rows_in_order(groups, sum(len(group.positions) for group in groups))
+        rows, merged = merged_by_key(checked, keys, accumulate)
         if merged:
             logger.debug("batch_upsert on {}: {} duplicate key(s) merged", target.name, merged)
         changes = self._changes(target, "upsert", ((FAILED, row) for row in rows))

@@ -76,6 +76,8 @@ def resolve(repository: Any, sessions: SessionProvider) -> Target:
     model = getattr(inner, "model", None)
     if model is None or not hasattr(inner, "primary_key"):
         raise ConfigurationError(f"{type(repository).__name__} is not a model repository")
+    if any(prop.key != prop.columns[0].key for prop in inspect(model).column_attrs):
+        raise ConfigurationError(f"{model.__name__}: batches need attribute names equal to column names")
     if getattr(inner, "sessions", None) is not sessions:
         raise ConfigurationError(f"{type(inner).__name__} belongs to another database")
     cache_table = None
