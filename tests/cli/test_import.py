@@ -9,6 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from tux.database import Database
+from tux.database.cli.errors import ExitCode
 from tux.database.cli.main import app
 
 runner = CliRunner()
@@ -27,7 +28,7 @@ async def levels_of(url: str) -> dict[int, float]:
 
 def migrated(tmp_path: Path) -> str:
     url = f"sqlite+aiosqlite:///{tmp_path / 'import.sqlite3'}"
-    assert runner.invoke(app, ["migrate", "--database-url", url]).exit_code == 0
+    assert runner.invoke(app, ["migrate", "upgrade", "--database-url", url]).exit_code == 0
     return url
 
 
@@ -52,6 +53,6 @@ def test_a_bad_row_imports_nothing_and_names_the_row(tmp_path: Path) -> None:
         tmp_path / "bad.jsonl", [{"guild_id": GUILD, "member_id": 1}, {"guild_id": GUILD, "member_id": "x"}]
     )
     result = runner.invoke(app, ["import", "levels", str(rows), "--database-url", url])
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.DATABASE
     assert "row 1" in result.output
     assert asyncio.run(levels_of(url)) == {}

@@ -154,8 +154,8 @@ async def test_monitoring_survives_closing_and_reconnecting(database_url: str) -
         assert pool.figures().timeouts == 1
 
 
-async def test_a_setting_turns_pool_monitoring_off(database_url: str) -> None:
-    async with Database(database_url, cache_enabled=False, pool_monitoring=False) as db:
+async def test_a_setting_turns_the_pool_monitor_off(database_url: str) -> None:
+    async with Database(database_url, cache_enabled=False, pool_monitor_enabled=False) as db:
         assert db.pool_optimizer is None
 
 

@@ -25,6 +25,8 @@ from tux.database.exceptions import ConfigurationError, ValidationError
 from tux.database.migrations import runner
 from tux.database.operations.batch import BatchOperationManager
 from tux.database.optimization.connection import ConnectionPoolOptimizer
+from tux.database.optimization.export import build_query_optimizer
+from tux.database.optimization.indexes import IndexOptimizer
 from tux.database.repositories.afk import AfkRepository
 from tux.database.repositories.audit_log import AuditLogRepository
 from tux.database.repositories.cached import CacheWrapper
@@ -116,6 +118,8 @@ class Database:
     ) -> None:
         self.settings = build_settings(database_url, redis_url, overrides)
         self.client = DatabaseClient(self.settings)
+        self.query_optimizer = build_query_optimizer(self.settings, self.client)
+        self.index_optimizer = IndexOptimizer(self.client, self.query_optimizer)
         self.cache = build_cache(self.settings, self.client)
         self.registry = RepositoryRegistry(
             CacheWrapper(self.cache, self.client.sessions) if self.cache.enabled else None
@@ -137,7 +141,9 @@ class Database:
         self.starboard_messages = self.registry.get_repository(IStarboardMessageRepository)
         self._create_services()
         self.batch = BatchOperationManager(self.client, cache=self.cache, transactions=self.transactions)
-        self.pool_optimizer = ConnectionPoolOptimizer(self.client) if self.settings.pool_monitoring else None
+        self.pool_optimizer = (
+            ConnectionPoolOptimizer(self.client) if self.settings.pool_monitor_enabled else None
+        )
 
     def __repr__(self) -> str:
         return f"Database(url={self.client.safe_url!r})"
