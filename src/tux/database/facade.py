@@ -23,6 +23,8 @@ from tux.database.caching import CacheConfig, CacheManager
 from tux.database.core.client import DatabaseClient
 from tux.database.core.session import UnitOfWork
 from tux.database.exceptions import ConfigurationError, ValidationError
+from tux.database.operations.batch import BatchOperationManager
+from tux.database.optimization.connection import ConnectionPoolOptimizer
 from tux.database.optimization.export import build_query_optimizer
 from tux.database.optimization.indexes import IndexOptimizer
 from tux.database.repositories.afk import AfkRepository
@@ -141,6 +143,10 @@ class Database:
         self.starboards = self.registry.get_repository(IStarboardRepository)
         self.starboard_messages = self.registry.get_repository(IStarboardMessageRepository)
         self._create_services()
+        self.batch = BatchOperationManager(self.client, cache=self.cache, transactions=self.transactions)
+        self.pool_optimizer = (
+            ConnectionPoolOptimizer(self.client) if self.settings.pool_monitor_enabled else None
+        )
 
     def __repr__(self) -> str:
         return f"Database(url={self.client.safe_url!r})"

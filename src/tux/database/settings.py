@@ -63,6 +63,14 @@ class DatabaseSettings(BaseSettings):
     cache_ready_timeout: float = Field(default=2.0, ge=0)
     """Seconds ``Database.connect()`` waits for Redis before starting without it."""
     redis_namespace: str = Field(default="tux", min_length=1, max_length=64)
+    batch_copy_threshold: int = Field(default=1000, ge=1)
+    """Rows from which ``db.batch`` inserts on PostgreSQL use ``COPY`` instead of ``executemany``."""
+    batch_chunk_size: int = Field(default=5000, ge=1)
+    """Rows per chunk of ``db.batch`` (progress reports and savepoint-per-chunk)."""
+    pool_monitor_enabled: bool = True
+    """Attach ``db.pool_optimizer`` (pool events and cursor events: a few attribute updates each)."""
+    pool_long_hold_s: float = Field(default=1.0, gt=0)
+    """Seconds after which ``db.pool_optimizer`` counts a checked-out connection as held long."""
 
     @field_validator("redis_namespace")
     @classmethod

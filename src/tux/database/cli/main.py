@@ -13,6 +13,7 @@ from rich.table import Table
 
 from tux.database.cli import migrate
 from tux.database.cli.bench import machine, run_bench
+from tux.database.cli.bulk_load import REPOSITORIES, load_rows
 from tux.database.cli.console import console, route_logs
 from tux.database.cli.demo import run_demo
 from tux.database.cli.doctor import Status, examine, exit_code
@@ -121,6 +122,27 @@ def _ratio(ratio: float | None) -> str:
     if ratio is None:
         return ""
     return f"{ratio:.2f}x" if ratio >= 0.1 else f"{ratio:.4f}x ({1 / ratio:.0f}x faster)"
+
+
+@app.command("load")
+def load(
+    repository: Annotated[str, typer.Argument(help=f"One of: {', '.join(REPOSITORIES)}.")],
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON Lines, one row a line.")],
+    database_url: Annotated[str | None, typer.Option(help="Database URL; default from settings.")] = None,
+    upsert: Annotated[bool, typer.Option(help="Update rows that exist (INSERT ... ON CONFLICT).")] = False,
+    accumulate: Annotated[
+        list[str] | None, typer.Option(help="With --upsert: fields added to the stored value.")
+    ] = None,
+) -> None:
+    """Write many rows at once through db.batch (all or nothing), showing progress."""
+    if repository not in REPOSITORIES:
+        raise typer.BadParameter(f"unknown repository {repository!r}", param_hint="REPOSITORY")
+    work = load_rows(
+        database_url, repository, path, upsert=upsert, accumulate=accumulate or (), console=console
+    )
+    with exit_on_errors():
+        written = asyncio.run(work)
+    console.print(f"loaded {written} row(s) into {repository}")
 
 
 @app.command()
