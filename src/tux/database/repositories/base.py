@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, inspect, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, func, inspect, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.schema import Column
 
 from tux.database.core.session import SessionProvider
+from tux.database.core.statements import Row, Statement
 from tux.database.exceptions import ValidationError
 from tux.database.models.base import Base
+from tux.database.models.detached import detached_instance
 from tux.database.repositories.filters import build_order_by, build_where, check_window
 from tux.database.repositories.interfaces import IRepository
 from tux.database.repositories.support import dialect_insert
@@ -44,6 +46,11 @@ class SQLAlchemyRepository(IRepository[ModelT]):
             )
         self._pk_names: tuple[str, ...] = self.identity_fields or tuple(by_name)
         self._pk_columns: tuple[Column[Any], ...] = tuple(by_name[name] for name in self._pk_names)
+        self._by_id = Statement(
+            select(*row_columns(self.model)).where(
+                *(by_name[name] == bindparam(name) for name in self._pk_names)
+            )
+        )
 
     @property
     def sessions(self) -> SessionProvider:
@@ -60,17 +67,28 @@ class SQLAlchemyRepository(IRepository[ModelT]):
         values = tuple(getattr(instance, name) for name in self._pk_names)
         return values[0] if len(values) == 1 else values
 
-    def _pk_where(self, identity: Identity) -> list[ColumnElement[bool]]:
+    def _pk_values(self, identity: Identity) -> dict[str, Any]:
+        """Return ``identity`` checked and coerced, by primary-key field name."""
         values = identity if isinstance(identity, tuple) else (identity,)
         if len(values) != len(self._pk_names):
             raise ValidationError(
                 f"{self.model.__name__} is keyed by ({', '.join(self._pk_names)}); got {identity!r}"
             )
+        return {
+            name: coerce_value(field_spec(self.model, name), value)
+            for name, value in zip(self._pk_names, values, strict=True)
+        }
+
+    def _pk_where(self, identity: Identity) -> list[ColumnElement[bool]]:
         clauses: list[ColumnElement[bool]] = []
-        for name, value in zip(self._pk_names, values, strict=True):
+        for name, value in self._pk_values(identity).items():
             column: InstrumentedAttribute[Any] = getattr(self.model, name)
-            clauses.append(column == coerce_value(field_spec(self.model, name), value))
+            clauses.append(column == value)
         return clauses
+
+    def _detached(self, row: Row | None) -> ModelT | None:
+        """Return the detached instance a row read on the direct path stands for (as a cache hit does)."""
+        return None if row is None else cast("ModelT", detached_instance(self.model, row))
 
     def _select(self, filters: Mapping[str, object]) -> Select[tuple[ModelT]]:
         return select(self.model).where(*build_where(self.model, filters))
@@ -80,11 +98,16 @@ class SQLAlchemyRepository(IRepository[ModelT]):
         return dialect_insert(self._sessions, self.model)
 
     async def find_by_id(self, id: Identity) -> ModelT | None:  # noqa: A002 - the plan's interface name
-        """Return the row with primary key ``id``, or ``None``."""
+        """Return the row with primary key ``id``, or ``None``.
+
+        Outside a unit of work: one prepared statement, no ORM session, a detached instance. Inside one
+        the session loads it, so the instance is the one in its identity map that later writes refresh.
+        """
+        if self._sessions.current() is None:
+            return self._detached(await self._sessions.runner.one(self._by_id, self._pk_values(id)))
         statement = select(self.model).where(*self._pk_where(id)).execution_options(populate_existing=True)
         async with self._sessions.reading() as session:
-            result = await session.execute(statement)
-            return result.scalar_one_or_none()
+            return (await session.execute(statement)).scalar_one_or_none()
 
     async def find_all(
         self,
@@ -191,3 +214,16 @@ class SQLAlchemyRepository(IRepository[ModelT]):
                 )
             statement = statement.returning(self.model).execution_options(populate_existing=True)
             return cast("ModelT", (await session.scalars(statement)).one())
+
+
+def row_columns(model: type[Any]) -> list[ColumnElement[Any]]:
+    """Return every mapped column of ``model``, labelled with its attribute name where that differs.
+
+    Selected (or ``RETURNING``) in this form, a row keyed by column becomes the instance's ``__dict__``.
+    """
+    mapper = inspect(model)
+    columns: list[ColumnElement[Any]] = []
+    for attribute in mapper.column_attrs:
+        column = cast("Column[Any]", attribute.columns[0])
+        columns.append(column if column.key == attribute.key else column.label(attribute.key))
+    return columns
