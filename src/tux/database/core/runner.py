@@ -17,9 +17,14 @@ Every statement is reported to the client's :class:`~tux.database.core.observe.S
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, nullcontext
+from contextvars import ContextVar
 from time import perf_counter
 from typing import Any, Literal
 
+from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
 
@@ -51,9 +56,17 @@ class StatementRunner:
         self._sessions = sessions
         self._hub = hub
         self._sqlite = sessions.is_sqlite
+        self._held: ContextVar[tuple[Any, asyncio.Task[Any] | None] | None] = ContextVar(
+            f"tux_runner_held_{id(self)}", default=None
+        )
         pool: Any = engine.pool
         self._pooled: int = pool.size() + max(0, pool.overflow()) + 1
         """How many closed connections a checkout may meet before the database counts as gone."""
+
+    @property
+    def dialect_name(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``: what :meth:`Statement.construct` takes."""
+        return str(self._dialect.name)
 
     async def one(self, statement: Statement, values: dict[str, Any]) -> Row | None:
         """Return the first row of ``statement`` (as a dict of column key to value), or ``None``."""
@@ -67,31 +80,65 @@ class StatementRunner:
         """Run ``statement`` (no ``RETURNING``); return how many rows it changed."""
         return await self._run(statement, values, "count")  # type: ignore[no-any-return]
 
+    @asynccontextmanager
+    async def atomic(self) -> AsyncIterator[None]:
+        """Run the statements this runner gets inside the block in one transaction.
+
+        Inside a unit of work the unit is that transaction already. Outside one a connection is held
+        for the block, with ``BEGIN`` (SQLite: ``BEGIN IMMEDIATE`` in this process's write turn) and
+        ``COMMIT``, or ``ROLLBACK`` when the block raises, sent on the driver connection.
+        """
+        if self._sessions.current() is not None or self._held.get() is not None:
+            yield
+            return
+        async with self._sessions.write_turn() if self._sqlite else nullcontext():
+            lent, driver = await self._checkout()
+            token = self._held.set((driver, asyncio.current_task()))
+            try:
+                await self._control(driver, "BEGIN IMMEDIATE" if self._sqlite else "BEGIN")
+                yield
+                await self._control(driver, "COMMIT")
+            except BaseException:
+                await self._abandon(lent, driver)
+                raise
+            else:
+                _give_back(lent)
+            finally:
+                self._held.reset(token)
+
     async def _run(self, statement: Statement, values: dict[str, Any], mode: Mode) -> Any:
         compiled = statement.compiled(self._dialect)
         arguments = compiled.bind(values)
         unit = self._sessions.current()
         if unit is not None:
             return await self._in_unit(unit, statement, compiled, arguments, mode)
+        held = self._held.get()
+        if held is not None:
+            driver, owner = held
+            if owner is not asyncio.current_task():
+                raise TransactionError("a statement reached another task's transaction")
+            return await self._on(driver, compiled, arguments, mode)
         if self._sqlite and statement.writes:
             async with self._sessions.write_turn():
                 return await self._pooled_run(statement, compiled, arguments, mode)
         return await self._pooled_run(statement, compiled, arguments, mode)
 
+    async def _checkout(self) -> tuple[PoolProxiedConnection, Any]:
+        """Borrow a pooled connection, discarding any found closed while idle (nothing was sent)."""
+        for _ in range(self._pooled):
+            lent = await self._engine.raw_connection()
+            driver: Any = lent.driver_connection
+            if self._sqlite or not driver.is_closed():
+                return lent, driver
+            lent.invalidate()
+        raise ConnectionLostError("every pooled connection to the database was closed")
+
     async def _pooled_run(
         self, statement: Statement, compiled: CompiledStatement, arguments: list[Any], mode: Mode
     ) -> Any:
         retried = False
-        stale = 0
         while True:
-            lent = await self._engine.raw_connection()
-            driver: Any = lent.driver_connection
-            if not self._sqlite and driver.is_closed():
-                lent.invalidate()  # closed while idle in the pool: nothing was sent, take another
-                stale += 1
-                if stale > self._pooled:
-                    raise ConnectionLostError("every pooled connection to the database was closed")
-                continue
+            lent, driver = await self._checkout()
             try:
                 result = await self._send(driver, compiled, arguments, mode)
             except Exception as error:
@@ -109,6 +156,26 @@ class StatementRunner:
                 raise
             _give_back(lent)
             return result
+
+    async def _control(self, driver: Any, sql: str) -> None:
+        started = perf_counter()
+        try:
+            await driver.execute(sql)
+        except Exception as error:
+            self._hub.report(sql, (), started, error=error)
+            raise self._failure(error, driver) from error
+        self._hub.report(sql, (), started)
+
+    async def _abandon(self, lent: PoolProxiedConnection, driver: Any) -> None:
+        """Roll back a held transaction that failed; a connection that cannot is discarded."""
+        try:
+            if self._sqlite or not driver.is_closed():
+                await self._control(driver, "ROLLBACK")
+                _give_back(lent)
+                return
+        except Exception:  # noqa: BLE001 - the block's own error is the one to raise
+            logger.opt(exception=True).debug("rollback of a direct transaction failed")
+        lent.invalidate()
 
     async def _in_unit(
         self,
@@ -128,12 +195,16 @@ class StatementRunner:
             lent = await (await unit.session.connection()).get_raw_connection()
             adapter = unit.adapter = lent.dbapi_connection
             unit.driver = lent.driver_connection
-        if not self._sqlite and not adapter._started:
+        if not self._sqlite and not adapter._started:  # the adapter begins its transaction lazily
             await adapter._start_transaction()
+        return await self._on(unit.driver, compiled, arguments, mode)
+
+    async def _on(self, driver: Any, compiled: CompiledStatement, arguments: list[Any], mode: Mode) -> Any:
+        """Send on a connection a transaction holds: no retry, errors translated."""
         try:
-            return await self._send(unit.driver, compiled, arguments, mode)
+            return await self._send(driver, compiled, arguments, mode)
         except Exception as error:
-            raise self._failure(error, unit.driver) from error
+            raise self._failure(error, driver) from error
 
     def _failure(self, error: Exception, driver: Any) -> Exception:
         """Return the project's exception for ``error``; a closed connection is a lost one."""

@@ -72,26 +72,40 @@ class Statement:
     Parameters
     ----------
     construct
-        The statement, its variable values as named ``bindparam`` placeholders.
+        The statement, its variable values as named ``bindparam`` placeholders; or a function of the
+        dialect name that builds it (a dialect's own ``insert`` with ``ON CONFLICT``), called once per
+        dialect.
     writes
         Whether it changes data (decides whether a retry after a lost connection is safe).
     """
 
-    __slots__ = ("_compiled", "construct", "writes")
+    __slots__ = ("_build", "_compiled", "_constructs", "writes")
 
-    def __init__(self, construct: ClauseElement, *, writes: bool = False) -> None:
-        self.construct = construct
+    def __init__(
+        self, construct: ClauseElement | Callable[[str], ClauseElement], *, writes: bool = False
+    ) -> None:
+        self._build = construct
         self.writes = writes
+        self._constructs: dict[str, ClauseElement] = {}
         self._compiled: dict[str, CompiledStatement] = {}
 
     def __repr__(self) -> str:
-        return f"Statement({self.construct!s:.60}, writes={self.writes})"
+        return f"Statement({self._build!s:.60}, writes={self.writes})"
+
+    def construct(self, dialect_name: str) -> ClauseElement:
+        """Return the SQLAlchemy construct for the dialect called ``dialect_name``."""
+        known = self._constructs.get(dialect_name)
+        if known is None:
+            build = self._build
+            known = build if isinstance(build, ClauseElement) else build(dialect_name)
+            self._constructs[dialect_name] = known
+        return known
 
     def compiled(self, dialect: Dialect) -> CompiledStatement:
         """Return the statement compiled for ``dialect`` (compiled on first use)."""
         known = self._compiled.get(dialect.name)
         if known is None:
-            known = self._compiled[dialect.name] = _compile(self.construct, dialect)
+            known = self._compiled[dialect.name] = _compile(self.construct(dialect.name), dialect)
         return known
 
 
@@ -107,7 +121,13 @@ def _compile(construct: ClauseElement, dialect: Dialect) -> CompiledStatement:
         default = _NO_VALUE if bind.required else bind.effective_value
         parameters.append((name, default, bind.type.dialect_impl(dialect).bind_processor(dialect)))
     names = {name for name, _, _ in parameters}
-    prefetch = tuple((str(column.key), _default_factory(column)) for column in compiled.insert_prefetch)
+    prefetch = (
+        *((str(column.key), _default_factory(column, column.default)) for column in compiled.insert_prefetch),
+        *(
+            (str(column.key), _default_factory(column, column.onupdate))
+            for column in compiled.update_prefetch
+        ),
+    )
     if not {name for name, _ in prefetch} <= names:
         raise ConfigurationError(f"the Python-side defaults of {construct} do not bind by column name")
     exported = getattr(construct, "exported_columns", ())
@@ -117,7 +137,7 @@ def _compile(construct: ClauseElement, dialect: Dialect) -> CompiledStatement:
         process = column.type.dialect_impl(dialect).result_processor(dialect, _type_code(column.type))
         if process is not None:
             results.append((index, process))
-    return CompiledStatement(compiled.string, tuple(parameters), columns, tuple(results), prefetch)
+    return CompiledStatement(compiled.string, tuple(parameters), columns, tuple(results), tuple(prefetch))
 
 
 def _type_code(kind: TypeEngine[Any]) -> int | None:
@@ -134,14 +154,13 @@ def _type_code(kind: TypeEngine[Any]) -> int | None:
     return None
 
 
-def _default_factory(column: Column[Any]) -> Callable[[], Any]:
-    default = column.default
+def _default_factory(column: Column[Any], default: Any) -> Callable[[], Any]:
     if default is None:
         raise ConfigurationError(f"{column} has no Python-side default")
     if getattr(default, "is_scalar", False):
-        value = default.arg  # type: ignore[attr-defined]
+        value = default.arg
         return lambda: value
     if getattr(default, "is_callable", False):
-        make = default.arg  # type: ignore[attr-defined]
+        make = default.arg
         return lambda: make(None)
     raise ConfigurationError(f"the default of {column} is not a scalar or a callable")

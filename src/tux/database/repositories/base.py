@@ -5,13 +5,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, func, inspect, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    delete,
+    exists,
+    func,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.schema import Column
 
 from tux.database.core.session import SessionProvider
-from tux.database.core.statements import Row, Statement
-from tux.database.exceptions import ValidationError
+from tux.database.core.statements import Statement
+from tux.database.exceptions import TransactionError, ValidationError
 from tux.database.models.base import Base
 from tux.database.models.detached import detached_instance
 from tux.database.repositories.filters import build_order_by, build_where, check_window
@@ -46,6 +56,8 @@ class SQLAlchemyRepository(IRepository[ModelT]):
             )
         self._pk_names: tuple[str, ...] = self.identity_fields or tuple(by_name)
         self._pk_columns: tuple[Column[Any], ...] = tuple(by_name[name] for name in self._pk_names)
+        self._inserts: dict[tuple[str, ...], Statement] = {}
+        """The ``INSERT ... RETURNING`` of each set of given fields, compiled once (see :meth:`create`)."""
         self._by_id = Statement(
             select(*row_columns(self.model)).where(
                 *(by_name[name] == bindparam(name) for name in self._pk_names)
@@ -86,9 +98,23 @@ class SQLAlchemyRepository(IRepository[ModelT]):
             clauses.append(column == value)
         return clauses
 
-    def _detached(self, row: Row | None) -> ModelT | None:
-        """Return the detached instance a row read on the direct path stands for (as a cache hit does)."""
-        return None if row is None else cast("ModelT", detached_instance(self.model, row))
+    async def _instances(self, statement: Statement, values: dict[str, Any]) -> list[ModelT]:
+        """Return the rows of ``statement`` (it selects or returns :func:`row_columns`) as instances.
+
+        Outside a unit of work: one prepared statement on the direct path, rows made into detached
+        instances as a cache hit makes them. Inside one the unit's session runs the same construct, so
+        the instances are those of its identity map, refreshed, which later writes in it refresh again.
+        """
+        unit = self._sessions.current()
+        if unit is None:
+            rows = await self._sessions.runner.all(statement, values)
+            return [cast("ModelT", detached_instance(self.model, row)) for row in rows]
+        if statement.writes and unit.read_only:
+            raise TransactionError("write attempted in a read-only transaction")
+        construct: Any = statement.construct(self._sessions.runner.dialect_name)
+        loading = select(self.model).from_statement(construct).execution_options(populate_existing=True)
+        async with self._sessions.writing() as session:
+            return list((await session.scalars(loading, values)).all())
 
     def _select(self, filters: Mapping[str, object]) -> Select[tuple[ModelT]]:
         return select(self.model).where(*build_where(self.model, filters))
@@ -98,16 +124,9 @@ class SQLAlchemyRepository(IRepository[ModelT]):
         return dialect_insert(self._sessions, self.model)
 
     async def find_by_id(self, id: Identity) -> ModelT | None:  # noqa: A002 - the plan's interface name
-        """Return the row with primary key ``id``, or ``None``.
-
-        Outside a unit of work: one prepared statement, no ORM session, a detached instance. Inside one
-        the session loads it, so the instance is the one in its identity map that later writes refresh.
-        """
-        if self._sessions.current() is None:
-            return self._detached(await self._sessions.runner.one(self._by_id, self._pk_values(id)))
-        statement = select(self.model).where(*self._pk_where(id)).execution_options(populate_existing=True)
-        async with self._sessions.reading() as session:
-            return (await session.execute(statement)).scalar_one_or_none()
+        """Return the row with primary key ``id``, or ``None``."""
+        found = await self._instances(self._by_id, self._pk_values(id))
+        return found[0] if found else None
 
     async def find_all(
         self,
@@ -143,11 +162,16 @@ class SQLAlchemyRepository(IRepository[ModelT]):
 
     async def create(self, data: Mapping[str, object]) -> ModelT:
         """Insert a row from ``data`` and return it with defaults and generated keys filled in."""
-        instance = self.model(**validate_payload(self.model, data, partial=False))
-        async with self._sessions.writing() as session:
-            session.add(instance)
-            await session.flush()
-            return cast("ModelT", instance)
+        values = validate_payload(self.model, data, partial=False)
+        shape = tuple(sorted(values))
+        statement = self._inserts.get(shape)
+        if statement is None:
+            insert = self._insert().values({name: bindparam(name) for name in shape})
+            statement = self._inserts[shape] = Statement(
+                insert.returning(*row_columns(self.model)), writes=True
+            )
+        [created] = await self._instances(statement, values)
+        return created
 
     async def update(self, id: Identity, data: Mapping[str, object]) -> ModelT | None:  # noqa: A002
         """Set the fields in ``data`` on row ``id``; return the updated row or ``None`` if missing."""

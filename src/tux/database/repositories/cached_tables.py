@@ -33,7 +33,7 @@ from tux.database.repositories.interfaces import (
     ISnippetRepository,
     IStarboardRepository,
 )
-from tux.database.repositories.records import ModerationSettings
+from tux.database.repositories.records import MessageState, ModerationSettings
 from tux.database.repositories.validation import INT64_MAX
 
 BASE_READS = frozenset({"find_by_id", "find_all", "find_one", "exists", "count"})
@@ -131,6 +131,29 @@ def _member_key(region: CacheRegion[Any], guild_id: object, member_id: object) -
 
 def _case_key(region: CacheRegion[Any], guild_id: object, case_number: object) -> CacheKey[Any] | None:
     return key_of(region, guild_id, case_number)
+
+
+MESSAGE_STATE_POLICY: Mapping[str, Any] = {
+    "ttl": 300.0,
+    "negative_ttl": 60.0,
+    "levels": ("memory", "redis"),
+    "invalidated_by": {"xp_update": ("user_id",), "levels_config_update": None},
+}
+"""Cache policy of a member's XP decision inputs (``levels_message``): dropped by the member's awards
+(and every other XP or blacklist change of the member) and by any change of the guild's levelling
+setup. Applied by :func:`with_table_policies` under whatever a deployment configures for the type."""
+
+
+def with_table_policies(overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """Return the per-type policy overrides with the policies of the types these tables add."""
+    return {**overrides, "levels_message": {**MESSAGE_STATE_POLICY, **overrides.get("levels_message", {})}}
+
+
+def _message_state_key(
+    region: CacheRegion[Any], *, guild_id: object, member_id: object
+) -> CacheKey[Any] | None:
+    """Key of a member's XP decision inputs: dropped by the member's awards and the guild's setup."""
+    return key_of(region, guild_id, member_id)
 
 
 _PAGE_SIZE = inspect.signature(ILevelsRepository.leaderboard).parameters["limit"].default
@@ -251,8 +274,9 @@ TABLES: Mapping[type[Any], Table] = {
         },
     ),
     ILevelsActivityRepository: Table(
-        kind=None,
-        model=None,
+        kind="levels_message",
+        model=Levels,
+        lookups={"message_state": Lookup(key=_message_state_key, shape=MessageState)},
         reads=frozenset({"message_context"}),
         writes={
             "award_if_cooled_down": lambda result, *, guild_id, member_id, **_: (
