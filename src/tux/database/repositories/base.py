@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, TypeVar, cast
 
@@ -26,7 +27,7 @@ from tux.database.models.base import Base
 from tux.database.models.detached import detached_instance
 from tux.database.repositories.filters import build_order_by, build_where, check_window
 from tux.database.repositories.interfaces import IRepository
-from tux.database.repositories.support import dialect_insert
+from tux.database.repositories.support import GUILD_IF_MISSING, dialect_insert, insert_for
 from tux.database.repositories.validation import coerce_value, field_spec, validate_payload
 
 ModelT = TypeVar("ModelT", bound=Base)
@@ -56,6 +57,7 @@ class SQLAlchemyRepository(IRepository[ModelT]):
             )
         self._pk_names: tuple[str, ...] = self.identity_fields or tuple(by_name)
         self._pk_columns: tuple[Column[Any], ...] = tuple(by_name[name] for name in self._pk_names)
+        self._upserts: dict[tuple[tuple[str, ...], ...], Statement] = {}
         self._inserts: dict[tuple[str, ...], Statement] = {}
         """The ``INSERT ... RETURNING`` of each set of given fields, compiled once (see :meth:`create`)."""
         self._by_id = Statement(
@@ -127,6 +129,26 @@ class SQLAlchemyRepository(IRepository[ModelT]):
         """Return the row with primary key ``id``, or ``None``."""
         found = await self._instances(self._by_id, self._pk_values(id))
         return found[0] if found else None
+
+    async def _upsert_row(
+        self, values: dict[str, Any], keys: tuple[str, ...], targets: tuple[str, ...], *, guild: int | None
+    ) -> ModelT:
+        """``INSERT values ON CONFLICT (keys) DO UPDATE SET targets RETURNING *``, compiled once per shape.
+
+        With ``guild``, the guild row is inserted first if missing, in the same transaction. No
+        ``targets`` keeps the existing row as it is (the first key is set to itself, so it is returned).
+        """
+        shape = (tuple(sorted(values)), keys, targets)
+        statement = self._upserts.get(shape)
+        if statement is None:
+            build = functools.partial(_upsert_construct, self.model, *shape)
+            statement = self._upserts[shape] = Statement(build, writes=True)
+        runner = self._sessions.runner
+        async with runner.atomic():
+            if guild is not None:
+                await runner.count(GUILD_IF_MISSING, {"guild_id": guild})
+            [row] = await self._instances(statement, values)
+        return row
 
     async def find_all(
         self,
@@ -238,6 +260,16 @@ class SQLAlchemyRepository(IRepository[ModelT]):
                 )
             statement = statement.returning(self.model).execution_options(populate_existing=True)
             return cast("ModelT", (await session.scalars(statement)).one())
+
+
+def _upsert_construct(
+    model: type[Any], names: tuple[str, ...], keys: tuple[str, ...], targets: tuple[str, ...], dialect: str
+) -> Any:
+    insert = insert_for(dialect, model).values({name: bindparam(name) for name in names})
+    excluded = insert.excluded
+    assignments = {name: excluded[name] for name in targets} or {keys[0]: excluded[keys[0]]}
+    upsert = insert.on_conflict_do_update(index_elements=list(keys), set_=assignments)
+    return upsert.returning(*row_columns(model))
 
 
 def row_columns(model: type[Any]) -> list[ColumnElement[Any]]:

@@ -19,7 +19,6 @@ from tux.database.repositories.support import (
     checked,
     finite_number,
     insert_for,
-    insert_guild_if_missing,
 )
 
 
@@ -83,18 +82,8 @@ class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
         )
 
     async def _upsert_member(self, guild: int, member: int, values: dict[str, Any]) -> Levels:
-        statement = self._insert().values(guild_id=guild, member_id=member, **values)
-        statement = (
-            statement.on_conflict_do_update(
-                index_elements=["guild_id", "member_id"],
-                set_={name: statement.excluded[name] for name in values},
-            )
-            .returning(Levels)
-            .execution_options(populate_existing=True)
-        )
-        async with self._sessions.writing() as session:
-            await insert_guild_if_missing(self._sessions, session, guild)
-            return cast("Levels", (await session.scalars(statement)).one())
+        row = {"guild_id": guild, "member_id": member, **values}
+        return await self._upsert_row(row, ("guild_id", "member_id"), tuple(values), guild=guild)
 
     async def leaderboard(
         self, guild_id: int, *, limit: int = 10, after: tuple[float, int] | None = None
