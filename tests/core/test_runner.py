@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
 from sqlalchemy import bindparam, func, select, text, update
@@ -91,6 +93,49 @@ async def test_read_in_flight_on_a_dead_connection_is_sent_again(
         row = await client.runner.one(BY_ID, {"id": guild})
     assert row is not None
     assert [record.error is None for record in seen] == [False, True]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_write_on_a_connection_seen_closed_goes_to_a_fresh_one(
+    backend: str, client: DatabaseClient, guild: int
+) -> None:
+    """Nothing was sent on a connection the driver already knows is closed: the write is safe to send."""
+    lent = await client.engine.raw_connection()
+    driver = lent.driver_connection
+    assert isinstance(driver, asyncpg.Connection)
+    closed = asyncio.Event()
+    driver.add_termination_listener(lambda _connection: closed.set())
+    pid = driver.get_server_pid()
+    lent.close()
+    await terminate(pid)
+    await closed.wait()
+    assert await client.runner.count(BUMP, {"id": guild}) == 1
+    found = await GuildRepository(client.sessions).find_by_id(guild)
+    assert found is not None
+    assert found.case_count == 1
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_write_in_flight_on_a_dead_connection_is_not_sent_again(
+    backend: str, client: DatabaseClient, guild: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that may have reached the server raises the transient error instead of running twice."""
+    await terminate(await pooled_pid(client))
+    real_is_closed = asyncpg.Connection.is_closed
+    asked: list[bool] = []
+
+    def loss_not_yet_seen(connection: asyncpg.Connection) -> bool:
+        asked.append(True)
+        return len(asked) > 1 and real_is_closed(connection)
+
+    monkeypatch.setattr(asyncpg.Connection, "is_closed", loss_not_yet_seen)
+    with client.statements.recording() as seen, pytest.raises(ConnectionLostError):
+        await client.runner.count(BUMP, {"id": guild})
+    assert len(seen) == 1
+    monkeypatch.undo()
+    found = await GuildRepository(client.sessions).find_by_id(guild)
+    assert found is not None
+    assert found.case_count == 0
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
