@@ -43,6 +43,18 @@ async def pooled_pid(client: DatabaseClient) -> int:
     return int(row["pid"])
 
 
+def hide_the_loss_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the driver's first "is it closed?" answer "no", as before it has read the server's goodbye."""
+    real_is_closed = asyncpg.Connection.is_closed
+    asked: list[bool] = []
+
+    def loss_not_yet_seen(connection: asyncpg.Connection) -> bool:
+        asked.append(True)
+        return len(asked) > 1 and real_is_closed(connection)
+
+    monkeypatch.setattr(asyncpg.Connection, "is_closed", loss_not_yet_seen)
+
+
 @pytest.fixture
 async def guild(client: DatabaseClient) -> int:
     await GuildRepository(client.sessions).create({"id": GUILD})
@@ -81,14 +93,7 @@ async def test_read_in_flight_on_a_dead_connection_is_sent_again(
 ) -> None:
     """The connection dies after the pool lent it but before the driver noticed: the read is retried."""
     await terminate(await pooled_pid(client))
-    real_is_closed = asyncpg.Connection.is_closed
-    asked: list[bool] = []
-
-    def loss_not_yet_seen(connection: asyncpg.Connection) -> bool:
-        asked.append(True)
-        return len(asked) > 1 and real_is_closed(connection)  # the check before sending says "open"
-
-    monkeypatch.setattr(asyncpg.Connection, "is_closed", loss_not_yet_seen)
+    hide_the_loss_once(monkeypatch)
     with client.statements.recording() as seen:
         row = await client.runner.one(BY_ID, {"id": guild})
     assert row is not None
@@ -121,14 +126,7 @@ async def test_write_in_flight_on_a_dead_connection_is_not_sent_again(
 ) -> None:
     """A write that may have reached the server raises the transient error instead of running twice."""
     await terminate(await pooled_pid(client))
-    real_is_closed = asyncpg.Connection.is_closed
-    asked: list[bool] = []
-
-    def loss_not_yet_seen(connection: asyncpg.Connection) -> bool:
-        asked.append(True)
-        return len(asked) > 1 and real_is_closed(connection)
-
-    monkeypatch.setattr(asyncpg.Connection, "is_closed", loss_not_yet_seen)
+    hide_the_loss_once(monkeypatch)
     with client.statements.recording() as seen, pytest.raises(ConnectionLostError):
         await client.runner.count(BUMP, {"id": guild})
     assert len(seen) == 1
