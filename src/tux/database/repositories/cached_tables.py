@@ -18,7 +18,17 @@ from typing import Any
 
 from tux.database.caching.keys import CacheKey
 from tux.database.caching.region import CacheRegion
-from tux.database.models import AFK, Case, CaseType, GuildConfig, Levels, MemberStatus, Snippet, Starboard
+from tux.database.models import (
+    AFK,
+    Case,
+    CaseType,
+    GuildConfig,
+    LevelRoleReward,
+    Levels,
+    MemberStatus,
+    Snippet,
+    Starboard,
+)
 from tux.database.models.guild_config import CHANNEL_AND_ROLE_COLUMNS
 from tux.database.repositories.cached_specs import FAILED, Change, Changes, Lookup, Table, key_of, pair
 from tux.database.repositories.interfaces import (
@@ -133,6 +143,13 @@ def _case_key(region: CacheRegion[Any], guild_id: object, case_number: object) -
     return key_of(region, guild_id, case_number)
 
 
+REWARDS_POLICY: Mapping[str, Any] = {
+    "ttl": 3600.0,
+    "negative_ttl": 300.0,
+    "levels": ("memory", "redis"),
+    "invalidated_by": {"levels_config_update": None},
+}
+"""Cache policy of a guild's role rewards (``levels_rewards``), read on every level-up."""
 MESSAGE_STATE_POLICY: Mapping[str, Any] = {
     "ttl": 300.0,
     "negative_ttl": 60.0,
@@ -146,7 +163,12 @@ setup. Applied by :func:`with_table_policies` under whatever a deployment config
 
 def with_table_policies(overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
     """Return the per-type policy overrides with the policies of the types these tables add."""
-    return {**overrides, "levels_message": {**MESSAGE_STATE_POLICY, **overrides.get("levels_message", {})}}
+    added = {"levels_message": MESSAGE_STATE_POLICY, "levels_rewards": REWARDS_POLICY}
+    return {**overrides, **{kind: {**policy, **overrides.get(kind, {})} for kind, policy in added.items()}}
+
+
+def _rewards_key(region: CacheRegion[Any], guild_id: object) -> CacheKey[Any] | None:
+    return key_of(region, guild_id, "rewards")
 
 
 def _message_state_key(
@@ -288,9 +310,10 @@ TABLES: Mapping[type[Any], Table] = {
         },
     ),
     ILevelsConfigRepository: Table(
-        kind=None,
-        model=None,
-        reads=BASE_READS | {"role_rewards", "role_multipliers", "blacklisted_channels"},
+        kind="levels_rewards",
+        model=LevelRoleReward,
+        lookups={"role_rewards": Lookup(key=_rewards_key, shape="page")},
+        reads=BASE_READS | {"role_multipliers", "blacklisted_channels"},
         writes={
             **natural_writes("levels_config_update", _guild_of, "guild_id"),
             **{

@@ -16,7 +16,7 @@ rewritten whenever XP changes through this service, so it always matches the XP.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from tux.database.models import Levels, utcnow
@@ -137,16 +137,15 @@ class LevelsService:
             level = level_for_xp(award.xp)
             if level != award.stored_level:
                 await self._activity.store_level(guild_id=guild_id, member_id=member_id, level=level)
-            rewards = await self._rewards_up_to(guild_id, level) if level > award.stored_level else ()
             return MessageXpResult(
-                xp_awarded=amount,
-                total_xp=award.xp,
-                level=level,
-                previous_level=award.stored_level,
-                role_rewards_to_apply=rewards,
+                xp_awarded=amount, total_xp=award.xp, level=level, previous_level=award.stored_level
             )
 
-        return await self._transactions.execute_in_transaction(operation, name="levels.process_message")
+        result = await self._transactions.execute_in_transaction(operation, name="levels.process_message")
+        if not result.level_up:
+            return result
+        # read after the commit, so behind the cache it is served from there
+        return replace(result, role_rewards_to_apply=await self._rewards_up_to(guild_id, result.level))
 
     async def set_xp(self, guild_id: int, member_id: int, xp: float) -> Levels:
         """Set the member's XP and the level it implies, creating the row if needed.
