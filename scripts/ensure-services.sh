@@ -26,3 +26,14 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
     --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
 fi
 wait_for Redis "redis-cli -h 127.0.0.1 -p 6379 ping"
+
+# HypoPG lets the index advisor ask the planner about hypothetical indexes (tests/optimization).
+# Installing the package is enough: the extension is created per database, no restart is needed.
+pg_major=$(ls /etc/postgresql 2>/dev/null | head -n 1)
+if [ -n "$pg_major" ] && [ ! -f "/usr/share/postgresql/$pg_major/extension/hypopg.control" ]; then
+  echo "ensure-services: installing postgresql-$pg_major-hypopg"
+  if ! { apt-get update -qq && apt-get install -y -qq "postgresql-$pg_major-hypopg"; } >/dev/null; then
+    echo "ensure-services: could not install HypoPG" >&2
+    if [ "${CI:-}" = "true" ]; then exit 1; fi
+  fi
+fi

@@ -41,6 +41,7 @@ def test_a_release_with_other_column_order_never_reads_the_pages_of_another() ->
     older = RowCodec(standings_model(member_first=False))
     newer = RowCodec(standings_model(member_first=True))
     assert fingerprint(older.page_type) != fingerprint(newer.page_type), "ids would be read swapped"
+    assert fingerprint(older.value_type) != fingerprint(newer.value_type), "rows are arrays too"
 
 
 def test_a_page_comes_back_through_the_shared_levels() -> None:

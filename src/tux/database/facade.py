@@ -13,8 +13,9 @@ and assumes one process per database; run several processes against one database
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
+from functools import cached_property
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import ValidationError as PydanticValidationError
 
@@ -22,7 +23,8 @@ from tux.database.caching import CacheConfig, CacheManager
 from tux.database.core.client import DatabaseClient
 from tux.database.core.session import UnitOfWork
 from tux.database.exceptions import ConfigurationError, ValidationError
-from tux.database.migrations import runner
+from tux.database.optimization.export import build_query_optimizer
+from tux.database.optimization.indexes import IndexOptimizer
 from tux.database.repositories.afk import AfkRepository
 from tux.database.repositories.audit_log import AuditLogRepository
 from tux.database.repositories.cached import CacheWrapper
@@ -63,6 +65,9 @@ from tux.database.services.reminders import ReminderService
 from tux.database.services.snippets import SnippetService
 from tux.database.settings import DatabaseSettings
 from tux.database.transactions.patterns import IsolationLevel, TransactionManager
+
+if TYPE_CHECKING:
+    from tux.database.controllers import DatabaseController
 
 
 def build_settings(
@@ -116,6 +121,8 @@ class Database:
     ) -> None:
         self.settings = build_settings(database_url, redis_url, overrides)
         self.client = DatabaseClient(self.settings)
+        self.query_optimizer = build_query_optimizer(self.settings, self.client)
+        self.index_optimizer = IndexOptimizer(self.client, self.query_optimizer)
         self.cache = build_cache(self.settings, self.client)
         self.registry = RepositoryRegistry(
             CacheWrapper(self.cache, self.client.sessions) if self.cache.enabled else None
@@ -178,6 +185,13 @@ class Database:
         self.afk_service = AfkService(tx, afk=self.afk)
         self.reminder_service = ReminderService(tx, reminders=self.reminders, guilds=self.guilds)
 
+    @cached_property
+    def controller(self) -> DatabaseController:
+        """Tux's legacy controller API over this ``Database`` (one instance, built on first use)."""
+        from tux.database.controllers import DatabaseController  # noqa: PLC0415 - legacy API, loaded on use
+
+        return DatabaseController(self)
+
     def transaction(
         self,
         name: str = "transaction",
@@ -210,6 +224,8 @@ class Database:
 
     async def migrate(self, revision: str = "head") -> None:
         """Upgrade the schema to ``revision`` with the packaged alembic migrations."""
+        from tux.database.migrations import runner  # noqa: PLC0415 - alembic only when migrating
+
         await runner.upgrade(self.client.engine, revision)
 
     async def __aenter__(self) -> Self:

@@ -45,6 +45,14 @@ class DatabaseSettings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
     statement_cache_size: int = Field(default=500, ge=0)
     slow_query_threshold_ms: float = Field(default=100.0, gt=0)
+    query_monitor_enabled: bool = True
+    """Per-shape statement statistics, slow-query log and N+1 detection (``db.query_optimizer``)."""
+    n_plus_one_threshold: int = Field(default=5, ge=2)
+    """Statements of one shape in a row, in one task and operation, that count as an N+1."""
+    query_metrics_prometheus: bool = False
+    """Export statement durations to Prometheus (needs the ``prometheus`` extra)."""
+    query_spans_sentry: bool = False
+    """Record a Sentry ``db.query`` span per statement under the running span (``sentry`` extra)."""
     long_transaction_threshold_s: float = Field(default=5.0, gt=0)
     echo: bool = False
     cache_enabled: bool = True

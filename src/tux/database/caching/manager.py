@@ -27,16 +27,12 @@ import asyncio
 import contextvars
 import os
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import msgspec
 from loguru import logger
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tux.database.caching.bus import InvalidationBus
 from tux.database.caching.config import CacheConfig
 from tux.database.caching.database_level import DatabaseLevel
 from tux.database.caching.keys import (
@@ -50,7 +46,6 @@ from tux.database.caching.keys import (
 )
 from tux.database.caching.loading import ReadThrough, SharedLevel
 from tux.database.caching.memory import MemoryLevel
-from tux.database.caching.redis_level import RedisLevel
 from tux.database.caching.region import CacheRegion
 from tux.database.caching.snapshot import Frozen
 from tux.database.caching.stats import CacheStats, CacheStatsSnapshot
@@ -59,6 +54,10 @@ from tux.database.caching.types import MISS, NOT_FOUND, CacheLevel, Miss
 from tux.database.core.session import SessionProvider
 from tux.database.exceptions import ConfigurationError, ValidationError
 from tux.database.settings import DatabaseSettings
+
+if TYPE_CHECKING:
+    from tux.database.caching.bus import InvalidationBus
+    from tux.database.caching.redis_level import RedisLevel
 
 __all__ = ["CacheLevel", "CacheManager"]
 
@@ -130,6 +129,14 @@ class CacheManager:
         )
 
     def _connect_redis(self, url: str, namespace: str) -> None:
+        # redis-py (about 6 MiB with its cluster and sentinel modules) loads only when Redis is used
+        from redis.asyncio import Redis  # noqa: PLC0415
+        from redis.asyncio.retry import Retry  # noqa: PLC0415
+        from redis.backoff import NoBackoff  # noqa: PLC0415
+
+        from tux.database.caching.bus import InvalidationBus  # noqa: PLC0415
+        from tux.database.caching.redis_level import RedisLevel  # noqa: PLC0415
+
         client = Redis.from_url(
             url,
             socket_timeout=self.config.redis_socket_timeout,

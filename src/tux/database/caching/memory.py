@@ -1,26 +1,34 @@
-"""The memory level: a bounded, expiring map in the process, tuned for the hit path.
+"""The memory level: a bounded, expiring map in the process, tuned for the hit path and for size.
 
-Eviction is CLOCK (second chance) over an ``OrderedDict``: a hit only sets a flag on the entry, and
-eviction walks from the oldest entry, giving entries that were read since the last pass one more
-round and dropping the others. It keeps LRU's hit ratio (better under scans: an entry read once never
-pushes out a hot one) while a hit does no reordering, which matters when a hit must cost a few hundred
-nanoseconds. No library fitted: ``cachetools`` bounds by entries or a size function but has neither
-per-entry TTL with a byte bound nor group indexes, and would add a call layer on every hit.
+Eviction is CLOCK (second chance) over a ring of entries: a hit only sets the entry's flag, and
+eviction moves a hand round the ring, giving entries that were read since its last pass one more round
+and dropping the others; a new entry takes the evicted one's place, just behind the hand. It keeps
+LRU's hit ratio (better under scans: an entry read once never pushes out a hot one) while a hit does no
+reordering, which matters when a hit must cost a few hundred nanoseconds. No library fitted:
+``cachetools`` bounds by entries or a size function but has neither per-entry TTL with a byte bound nor
+group indexes, and would add a call layer on every hit.
 
-The level is bounded twice, by entries and by approximate bytes, and keeps an index from group tag to
-keys so a group invalidation drops exactly its keys. While the invalidation bus is down the level is
-made inactive: it is emptied and neither serves nor stores anything until it is activated again.
+An entry is as small as the hit path allows: a ``float`` subclass whose value is its expiry time, with
+three slots (name, value, flag), 64 bytes; the dict from name to entry and the ring's pointer are the
+rest of its bookkeeping. A value that must be copied per reader lives in a second dict, in an entry
+that also holds its copier, so shared values (every cached row) pay nothing for it and the hit path
+never asks; an entry's size is computed again when it is dropped rather than kept.
+A key without parts (a guild's config) is its own ``kind:guild`` group, so only keys with parts are
+indexed by group; dropping a whole type scans the names (rare: a write whose guild is unknown). The
+level is bounded by entries and by approximate bytes (:func:`entry_size`: the value, its key and the
+bookkeeping), counted per type as well. While the invalidation bus is down the level is made inactive:
+it is emptied and neither serves nor stores anything until it is activated again.
 """
 
 from __future__ import annotations
 
+import sys
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tux.database.caching.keys import EPOCH_TAG, CacheKey, tags_of
-from tux.database.caching.snapshot import Copier, Frozen
+from tux.database.caching.snapshot import Copier, Frozen, allocated, approximate_size
 from tux.database.caching.stats import MemoryFigures
 from tux.database.caching.types import MISS, NOT_FOUND, Miss
 from tux.database.core.session import NO_UNITS, SessionProvider, open_units
@@ -35,15 +43,36 @@ _NO_ARGUMENT: Any = object()
 _monotonic = time.monotonic
 
 
-class _Entry:
-    __slots__ = ("copier", "expires", "size", "value", "visited")
+ENTRY_BYTES = 64 + 8 + 56
+"""Bookkeeping of one entry besides its value and key: the entry object, its pointer in the ring, and
+the name -> entry dict's share (a 24-byte entry and an index at two-thirds load, about 56 bytes)."""
 
-    def __init__(self, frozen: Frozen, expires: float) -> None:
-        self.value = frozen.value
-        self.copier: Copier | None = frozen.copier
-        self.size = frozen.size
-        self.expires = expires
-        self.visited = False
+
+class _Entry(float):
+    """One cached value; the float is the monotonic time it expires at."""
+
+    __slots__ = ("name", "value", "visited")
+
+    name: str
+    value: object
+    visited: bool
+
+
+class _PrivateEntry(_Entry):
+    """An entry whose value is mutable: each reader gets a copy made by ``copier``."""
+
+    __slots__ = ("copier",)
+
+    copier: Copier
+
+
+_DROPPED: Any = object()
+"""Value of an entry that left the level but still holds its place in the ring."""
+
+
+def entry_size(name: str, value_bytes: int) -> int:
+    """Return the bytes one entry keeps alive: its value's ``value_bytes``, its key and the bookkeeping."""
+    return value_bytes + allocated(sys.getsizeof(name)) + ENTRY_BYTES
 
 
 class MemoryLevel:
@@ -54,15 +83,21 @@ class MemoryLevel:
     max_entries
         Most entries kept.
     max_bytes
-        Most bytes kept, by :func:`~tux.database.caching.snapshot.approximate_size`; a single value
-        larger than an eighth of it is not cached.
+        Most bytes kept, by :func:`entry_size`; a single value larger than an eighth of it is not
+        cached.
     """
 
     def __init__(self, max_entries: int, max_bytes: int) -> None:
         self._max_entries = max_entries
         self._max_bytes = max_bytes
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._entries: dict[str, _Entry] = {}
+        self._private: dict[str, _PrivateEntry] = {}
+        self._ring: list[_Entry] = []
+        self._hand = 0
+        self._dropped = 0
         self._groups: dict[str, set[str]] = {}
+        self._kind_entries: dict[str, int] = {}
+        self._kind_bytes: dict[str, int] = {}
         self.active = True
         self.bytes = 0
         self.evictions = 0
@@ -78,9 +113,9 @@ class MemoryLevel:
         if not region.memory:
             return MISS
         entry = self._entries.get(key.name)
-        if entry is None:
+        if entry is None and (entry := self._private.get(key.name)) is None:
             return MISS
-        if entry.expires <= _monotonic():
+        if entry <= _monotonic():
             self._drop(key.name)
             self.expirations += 1
             return MISS
@@ -91,8 +126,7 @@ class MemoryLevel:
         if value is NOT_FOUND:
             stats.negative_hits += 1
             return None
-        copier = entry.copier
-        return value if copier is None else copier(value)
+        return value if type(entry) is _Entry else cast(_PrivateEntry, entry).copier(value)
 
     def guild_reader(
         self,
@@ -107,9 +141,10 @@ class MemoryLevel:
         ``method(owner, guild_id)``, with one positional guild id whose key ``region`` has built before,
         outside a unit of work, is answered here on a hit: ``thaw`` of the stored value (which it must
         not change: it copies what it hands out), or ``None`` for a cached "not found". Any other call,
-        and every miss or expired entry, is ``fallback`` with the same arguments. The hit is written out
-        in the method's own frame: it is the hottest path of the library (a guild's config and prefix,
-        on every message). For a region kept out of memory the method is ``fallback`` itself.
+        every miss or expired entry, and a mutable value, is ``fallback`` with the same arguments. The
+        hit is written out in the method's own frame: it is the hottest path of the library (a guild's
+        config and prefix, on every message). For a region kept out of memory the method is
+        ``fallback`` itself.
         """
         if not region.memory:
             return fallback
@@ -125,7 +160,7 @@ class MemoryLevel:
                 and type(guild_id) is int
                 and (key := guild_keys.get(guild_id)) is not None
                 and (entry := entries.get(key.name)) is not None
-                and entry.expires > _monotonic()
+                and entry > _monotonic()
                 and (open_units() is NO_UNITS or current() is None)
             ):
                 entry.visited = True
@@ -143,14 +178,35 @@ class MemoryLevel:
 
     def put(self, name: str, frozen: Frozen, ttl: float) -> None:
         """Store ``frozen`` under ``name`` for ``ttl`` seconds, evicting as needed."""
-        if not self.active or ttl <= 0 or frozen.size > self._max_bytes // 8:
+        if not self.active or ttl <= 0:
+            return
+        size = entry_size(name, frozen.size)
+        if size > self._max_bytes // 8:
             return
         self._drop(name)
-        self._entries[name] = _Entry(frozen, _monotonic() + ttl)
-        self.bytes += frozen.size
-        for tag in tags_of(name)[1:]:
-            self._groups.setdefault(tag, set()).add(name)
-        self._evict()
+        place = -1
+        while len(self) and (len(self) >= self._max_entries or self.bytes + size > self._max_bytes):
+            place = self._evict_one()
+        expires = _monotonic() + ttl
+        if frozen.copier is None:
+            entry = self._entries[name] = _Entry(expires)
+        else:
+            entry = self._private[name] = _PrivateEntry(expires)
+            entry.copier = frozen.copier
+        entry.name = name
+        entry.value = frozen.value
+        entry.visited = False
+        if place < 0:
+            self._ring.append(entry)
+        else:  # the evicted entry's place, just behind the hand: the last the hand comes back to
+            self._ring[place] = entry
+            self._dropped -= 1
+        self.bytes += size
+        kind, group = _kind_and_group(name)
+        self._kind_entries[kind] = self._kind_entries.get(kind, 0) + 1
+        self._kind_bytes[kind] = self._kind_bytes.get(kind, 0) + size
+        if group != name:
+            self._groups.setdefault(group, set()).add(name)
 
     def delete_names(self, names: Iterable[str]) -> None:
         """Drop the keys ``names``."""
@@ -163,45 +219,96 @@ class MemoryLevel:
             if tag == EPOCH_TAG:
                 self.clear()
                 return
+            if ":" not in tag:
+                self._drop_kind(tag)
+                continue
             for name in list(self._groups.get(tag, ())):
                 self._drop(name)
+            self._drop(tag)  # a key without parts is its own group
 
     def clear(self) -> None:
         """Drop everything."""
         self._entries.clear()
+        self._private.clear()
+        self._ring.clear()
+        self._hand = self._dropped = 0
         self._groups.clear()
+        self._kind_entries.clear()
+        self._kind_bytes.clear()
         self.bytes = 0
 
     def figures(self) -> MemoryFigures:
-        """Return size and churn counters."""
-        return MemoryFigures(len(self._entries), self.bytes, self.evictions, self.expirations)
+        """Return size and churn counters, and entries and bytes per type."""
+        per_type = {kind: (count, self._kind_bytes[kind]) for kind, count in self._kind_entries.items()}
+        return MemoryFigures(len(self), self.bytes, self.evictions, self.expirations, per_type)
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._entries) + len(self._private)
 
     def _drop(self, name: str) -> None:
         entry = self._entries.pop(name, None)
-        if entry is None:
+        if entry is None and (entry := self._private.pop(name, None)) is None:
             return
-        self.bytes -= entry.size
-        for tag in tags_of(name)[1:]:
-            group = self._groups.get(tag)
-            if group is not None:
-                group.discard(name)
-                if not group:
-                    del self._groups[tag]
+        size = entry_size(name, approximate_size(entry.value))  # the value never changed: same size
+        entry.name = entry.value = _DROPPED
+        self.bytes -= size
+        kind, group = _kind_and_group(name)
+        left = self._kind_entries[kind] - 1
+        if left:
+            self._kind_entries[kind] = left
+            self._kind_bytes[kind] -= size
+        else:
+            del self._kind_entries[kind], self._kind_bytes[kind]
+        if group != name:
+            members = self._groups.get(group)
+            if members is not None:
+                members.discard(name)
+                if not members:
+                    del self._groups[group]
+        self._dropped += 1
+        if self._dropped > 32 and self._dropped * 2 > len(self._ring):
+            self._compact()
 
-    def _evict(self) -> None:
-        entries = self._entries
+    def _drop_kind(self, kind: str) -> None:
+        if kind in self._kind_entries:
+            prefix = kind + ":"
+            for name in [name for name in (*self._entries, *self._private) if name.startswith(prefix)]:
+                self._drop(name)
+
+    def _evict_one(self) -> int:
+        """Move the hand to the first entry not read since its last pass (or expired) and drop it.
+
+        Returns the place in the ring the dropped entry held.
+        """
+        ring = self._ring
         now = _monotonic()
-        while len(entries) > self._max_entries or self.bytes > self._max_bytes:
-            name, entry = next(iter(entries.items()))
-            if entry.visited and entry.expires > now:
+        hand = self._hand
+        while True:
+            if hand >= len(ring):
+                hand = 0
+            entry = ring[hand]
+            if entry.value is not _DROPPED:
+                if not entry.visited or entry <= now:
+                    break
                 entry.visited = False
-                entries.move_to_end(name)
-                continue
-            self._drop(name)
-            if entry.expires <= now:
-                self.expirations += 1
-            else:
-                self.evictions += 1
+            hand += 1
+        self._hand = hand + 1
+        if entry <= now:
+            self.expirations += 1
+        else:
+            self.evictions += 1
+        self._drop(entry.name)
+        return hand if hand < len(ring) and ring[hand] is entry else -1
+
+    def _compact(self) -> None:
+        """Remove the places of dropped entries from the ring, keeping the hand on the same entry."""
+        ring = self._ring
+        self._hand = sum(entry.value is not _DROPPED for entry in ring[: self._hand])
+        ring[:] = [entry for entry in ring if entry.value is not _DROPPED]
+        self._dropped = 0
+
+
+def _kind_and_group(name: str) -> tuple[str, str]:
+    """Return the type of the key called ``name`` and its ``kind:guild`` group."""
+    _, kind, group = tags_of(name)
+    return kind, group

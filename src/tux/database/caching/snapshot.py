@@ -95,12 +95,31 @@ def _items_immutable(value: Any) -> bool:
     return all(is_deeply_immutable(item) for item in items)
 
 
-def approximate_size(value: object, depth: int = 0) -> int:
-    """Return an estimate of the bytes ``value`` keeps alive.
+def allocated(size: int) -> int:
+    """Return the bytes the allocator takes for an object of ``size`` bytes (pymalloc's 16-byte steps)."""
+    return (size + 15) & ~15
 
-    Containers are followed and shared objects counted again, which errs on the safe side.
+
+def _shared(value: object) -> bool:
+    """Whether ``value`` is one of the objects the interpreter shares (no entry keeps it alive alone)."""
+    kind = type(value)
+    if value is None or kind is bool or isinstance(value, enum.Enum):
+        return True
+    if kind is int:
+        return -5 <= value <= 256  # type: ignore[operator]
+    return kind is str and len(value) <= 1 and (not value or ord(value) < 256)  # type: ignore[arg-type]
+
+
+def approximate_size(value: object, depth: int = 0) -> int:
+    """Return an estimate of the bytes ``value`` keeps alive, as the allocator counts them.
+
+    Objects the interpreter shares (``None``, booleans, small ints, enum members, one-character
+    strings) cost nothing; containers are followed and other shared objects counted again, which errs
+    on the safe side.
     """
-    size = sys.getsizeof(value, 64)
+    if _shared(value):
+        return 0
+    size = allocated(sys.getsizeof(value, 64))
     if depth > _MAX_DEPTH or type(value) in _SCALARS:
         return size
     if isinstance(value, dict):

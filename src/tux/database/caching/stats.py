@@ -51,8 +51,8 @@ class RegionStats:
         else:
             self.database_misses += 1
 
-    def snapshot(self) -> TypeStats:
-        """Return the counters as an immutable record."""
+    def snapshot(self, memory: tuple[int, int] = (0, 0)) -> TypeStats:
+        """Return the counters as an immutable record, with the type's ``(entries, bytes)`` in memory."""
         hits = {level.value: getattr(self, f"{level.value}_hits") for level in CacheLevel}
         misses = {level.value: getattr(self, f"{level.value}_misses") for level in CacheLevel}
         served = sum(hits.values())
@@ -66,6 +66,8 @@ class RegionStats:
             negative_hits=self.negative_hits,
             fills=self.fills,
             refused_stale_fills=self.refused_fills,
+            memory_entries=memory[0],
+            memory_bytes=memory[1],
         )
 
 
@@ -74,7 +76,8 @@ class TypeStats:
     """Counters of one type.
 
     Hits and misses per level, lookups served from cache vs. missed everywhere, and loader runs (fewer
-    than misses when concurrent misses share one load).
+    than misses when concurrent misses share one load), and the entries and bytes the type holds in the
+    memory level (bytes as :func:`~tux.database.caching.memory.entry_size` counts them).
     """
 
     hits: Mapping[str, int]
@@ -86,6 +89,8 @@ class TypeStats:
     negative_hits: int
     fills: int
     refused_stale_fills: int
+    memory_entries: int = 0
+    memory_bytes: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +148,11 @@ class CacheStats:
         self, *, enabled: bool, memory: MemoryFigures, redis_available: bool, bus_connected: bool
     ) -> CacheStatsSnapshot:
         """Return every counter at once."""
-        per_type = {kind: stats.snapshot() for kind, stats in sorted(self.regions.items())}
+        kinds = {*self.regions, *memory.per_type}
+        regions = {kind: self.regions.get(kind) or RegionStats() for kind in kinds}
+        per_type = {
+            kind: stats.snapshot(memory.per_type.get(kind, (0, 0))) for kind, stats in sorted(regions.items())
+        }
         hits = {level.value: sum(t.hits[level.value] for t in per_type.values()) for level in CacheLevel}
         misses = {level.value: sum(t.misses[level.value] for t in per_type.values()) for level in CacheLevel}
         served = sum(t.served for t in per_type.values())
@@ -179,6 +188,8 @@ class MemoryFigures:
     bytes: int
     evictions: int
     expirations: int
+    per_type: Mapping[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
+    """Type -> (entries, bytes) in the memory level."""
 
 
 def _rate(part: int, whole: int) -> float:

@@ -193,7 +193,7 @@ class CacheWrapper:
 
         if not lookup.per_guild:
             return read
-        thaw = codec.rebuild_copy if lookup.shape == "row" and lookup.project is None else project
+        thaw = codec.rebuild if lookup.shape == "row" and lookup.project is None else project
         return self._cache.memory.guild_reader(region, thaw, sessions=self._sessions, fallback=read)
 
     def _writing(self, name: str, changes: Changes) -> Method:

@@ -201,6 +201,10 @@ class IPermissionRankRepository(IRepository[PermissionRank]):
         """Give ``role_id`` the permission rank ``rank`` (replacing a previous assignment)."""
 
     @abstractmethod
+    async def assigned_roles(self, guild_id: int) -> dict[int, list[int]]:
+        """Return the role ids granting each rank of the guild (rank -> role ids, ascending)."""
+
+    @abstractmethod
     async def member_rank(self, guild_id: int, role_ids: Sequence[int]) -> int:
         """Return the highest rank held through ``role_ids`` (0 when none)."""
 

@@ -126,6 +126,22 @@ class PermissionRankRepository(SQLAlchemyRepository[PermissionRank], IPermission
             raise NotFoundError(f"guild {guild} has no permission rank {number}")
         return assignment
 
+    async def assigned_roles(self, guild_id: int) -> dict[int, list[int]]:
+        """Return the role ids granting each rank of the guild, ranks and role ids ascending."""
+        guild = checked(PermissionAssignment, "guild_id", guild_id)
+        statement = (
+            select(PermissionRank.rank, PermissionAssignment.role_id)
+            .join(PermissionAssignment, PermissionAssignment.permission_rank_id == PermissionRank.id)
+            .where(PermissionAssignment.guild_id == guild, PermissionRank.guild_id == guild)
+            .order_by(PermissionRank.rank, PermissionAssignment.role_id)
+        )
+        async with self._sessions.reading() as session:
+            rows = (await session.execute(statement)).all()
+        roles: dict[int, list[int]] = {}
+        for rank, role_id in rows:
+            roles.setdefault(rank, []).append(role_id)
+        return roles
+
     async def member_rank(self, guild_id: int, role_ids: Sequence[int]) -> int:
         """Return the highest rank granted by any of ``role_ids`` in the guild, 0 when none grants one."""
         guild = checked(PermissionAssignment, "guild_id", guild_id)

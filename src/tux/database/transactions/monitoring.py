@@ -18,12 +18,15 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
+from contextvars import Token
 from dataclasses import dataclass
 from functools import cache
 from types import TracebackType
 from typing import TYPE_CHECKING, TypedDict
 
 from loguru import logger
+
+from tux.database.core.observe import current_operation
 
 if TYPE_CHECKING:
     from sentry_sdk.client import BaseClient
@@ -215,10 +218,11 @@ class _Tracking:
     A plain class rather than ``@asynccontextmanager`` avoids a generator and its wrapper per call.
     """
 
-    __slots__ = ("_monitor", "_name", "_span", "_started")
+    __slots__ = ("_monitor", "_name", "_operation", "_span", "_started")
 
     _span: Span | None
     _started: float
+    _operation: Token[str | None]
 
     def __init__(self, monitor: TransactionMonitor, name: str) -> None:
         self._monitor = monitor
@@ -226,6 +230,7 @@ class _Tracking:
 
     async def __aenter__(self) -> None:
         self._span = _open_span(self._name) if _modules.get(_SENTRY_MODULE) is not None else None
+        self._operation = current_operation.set(self._name)  # statements inside are attributed to it
         self._started = self._monitor._clock()
 
     async def __aexit__(
@@ -237,6 +242,7 @@ class _Tracking:
         # The hot path: plain attribute updates, inlined rather than a call to a recording method.
         monitor = self._monitor
         duration = monitor._clock() - self._started
+        current_operation.reset(self._operation)
         span = self._span
         if span is not None:
             self._span = None

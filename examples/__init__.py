@@ -1,0 +1,1 @@
+"""A small Tux-style bot written the recommended way on tux-database (``python -m examples.bot``)."""

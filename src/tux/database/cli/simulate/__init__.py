@@ -1,0 +1,1 @@
+"""``tux-db simulate``: a deterministic bot workload through the services, with a report and invariants."""

@@ -1,0 +1,61 @@
+"""``tux-db bench``: every row measured in one run, ratios against the raw drivers, JSON output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import REDIS_URL
+from tux.database.cli.main import app
+
+runner = CliRunner()
+SHORT = ["--rounds", "3", "--batch", "5"]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_bench_on_postgresql_and_redis_compares_every_row_with_its_raw_driver(
+    database_url: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "bench.json"
+    result = runner.invoke(
+        app,
+        ["bench", "--database-url", database_url, "--redis-url", REDIS_URL, *SHORT, "--json", str(out)],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(out.read_text())
+    assert figures["machine"]["cpus"] >= 1
+    rows = {(row["group"], row["label"]): row for row in figures["rows"]}
+    assert set(rows) == {
+        ("PostgreSQL", "raw asyncpg prepared fetchrow"),
+        ("PostgreSQL", "repository PK read (db.guild_configs.find_by_id, cache off)"),
+        ("PostgreSQL", "what Tux runs today (ORM session per call)"),
+        ("PostgreSQL", "memory-cache hit (find_by_id)"),
+        ("Redis", "raw redis-py GET"),
+        ("Redis", "Redis hit (find_by_id, memory level off)"),
+        ("SQLite", "raw sqlite3 (stdlib) read"),
+        ("SQLite", "repository PK read (db.guild_configs.find_by_id, cache off)"),
+        ("SQLite", "what Tux runs today (ORM session per call)"),
+        ("SQLite", "memory-cache hit (find_by_id)"),
+    }
+    for (group, _), row in rows.items():
+        raw = next(r for (g, label), r in rows.items() if g == group and label.startswith("raw "))
+        assert row["rounds"] == 3
+        assert 0 < row["median_us"] <= row["p95_us"]
+        if row is not raw:
+            assert row["ratio"] == pytest.approx(row["median_us"] / raw["median_us"])
+    pk_goal = rows[("PostgreSQL", "repository PK read (db.guild_configs.find_by_id, cache off)")]
+    assert pk_goal["goal"] == "<= 2.0x"
+    assert pk_goal["met"] is (pk_goal["ratio"] <= 2.0)
+    assert "vs raw" in result.output
+
+
+def test_bench_without_postgresql_runs_the_sqlite_rows(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'b.sqlite3'}"
+    result = runner.invoke(app, ["bench", "--database-url", url, *SHORT], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "raw sqlite3 (stdlib) read" in result.output
+    assert "asyncpg" not in result.output

@@ -1,0 +1,86 @@
+"""What a bot process loads: ``import tux.database`` and a connected ``Database`` load only what they use.
+
+Each check runs in a fresh interpreter (``sys.modules`` of the test process holds everything the suite
+imported). alembic and mako are for migrations, typer, rich and click for the CLI, sentry-sdk and
+prometheus-client are optional extras: none of them may load before they are used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+from tests.conftest import REDIS_URL
+
+RUN_ONCE = {"alembic", "mako", "typer", "rich", "click", "pygments", "markdown_it", "shellingham"}
+OPTIONAL = {"sentry_sdk", "prometheus_client"}
+CONNECTED = {
+    "annotated_types",
+    "dotenv",
+    "greenlet",
+    "loguru",
+    "msgspec",
+    "pydantic",
+    "pydantic_core",
+    "pydantic_settings",
+    "sqlalchemy",
+    "typing_extensions",
+    "typing_inspection",
+}
+"""Third-party packages a connected ``Database`` loads on every backend besides its driver and Redis client
+(and Cython's runtime)."""
+
+SCRIPT = """
+import asyncio, json, sys
+
+def packages():
+    tops = {name.partition(".")[0] for name in sys.modules}
+    return sorted(top for top in tops - sys.stdlib_module_names if not top.startswith("_"))
+
+import tux.database
+report = {"import": packages()}
+
+async def main(url, redis_url):
+    async with tux.database.Database(url, redis_url or None, redis_namespace=sys.argv[3]) as db:
+        await db.guild_configs.find_by_id(1)
+        await db.guild_configs.get_prefix(1)
+        async with db.transaction():
+            await db.guild_configs.find_by_id(2)
+        report["connected"] = packages()
+        await db.migrate()
+        report["migrated"] = packages()
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+print(json.dumps(report))
+"""
+
+
+async def loaded_packages(database_url: str, redis_url: str, namespace: str) -> dict[str, set[str]]:
+    """Run :data:`SCRIPT` in a new interpreter; return the packages loaded at each step."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        SCRIPT,
+        database_url,
+        redis_url,
+        namespace,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    report = json.loads(out.decode().strip().splitlines()[-1])
+    return {step: set(packages) - {"cython_runtime"} for step, packages in report.items()}
+
+
+async def test_a_connected_database_loads_nothing_that_runs_once(
+    backend: str, database_url: str, redis_namespace: str
+) -> None:
+    redis_url = REDIS_URL if backend == "postgresql" else ""
+    loaded = await loaded_packages(database_url, redis_url, redis_namespace)
+    assert loaded["import"] == {"tux"}, "import tux.database loads no layer until Database is used"
+    drivers = {"asyncpg", "redis", "hiredis"} if backend == "postgresql" else {"aiosqlite"}
+    assert loaded["connected"] - {"tux"} == CONNECTED | drivers
+    assert not loaded["connected"] & (RUN_ONCE | OPTIONAL)
+    assert {"alembic", "mako"} <= loaded["migrated"], "the check sees a package once it is used"
