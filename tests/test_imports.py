@@ -16,17 +16,11 @@ from tests.conftest import REDIS_URL
 RUN_ONCE = {"alembic", "mako", "typer", "rich", "click", "pygments", "markdown_it", "shellingham"}
 OPTIONAL = {"sentry_sdk", "prometheus_client"}
 CONNECTED = {
-    "annotated_types",
-    "dotenv",
     "greenlet",
     "loguru",
     "msgspec",
-    "pydantic",
-    "pydantic_core",
-    "pydantic_settings",
     "sqlalchemy",
     "typing_extensions",
-    "typing_inspection",
 }
 """Third-party packages a connected ``Database`` loads on every backend besides its driver and Redis client
 (and Cython's runtime)."""
