@@ -10,7 +10,8 @@ codec from detached ``GuildConfig`` instances (what a ``find_by_id`` fill stores
 (b) the hit rate of a Zipf-skewed workload (s = 1.0, 20,000 guilds) with the level's byte budget at
     10%, 50% and 100% of the working set, CLOCK (the level) beside an LRU of the same capacity;
 (c) the RSS of a fresh interpreter before anything is imported and once a ``Database`` on PostgreSQL +
-    Redis is connected and has read a guild config (goal: <= bare interpreter + 50 MB). This part needs
+    Redis, then on a SQLite file, is connected and has read a guild config (goal: <= bare interpreter
+    + 50 MB). This part needs
     PostgreSQL (``TUX_BENCH_PG_ADMIN_DSN``, default ``postgresql://postgres@127.0.0.1:5432/postgres``; a
     temporary database is created, migrated and dropped) and Redis (``TUX_BENCH_REDIS_URL``, default
     ``redis://127.0.0.1:6379/0``; a fresh namespace, deleted afterwards).
@@ -24,6 +25,7 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -192,11 +194,10 @@ def rss():
 
 bare = rss()
 import asyncio
-from benchmarks._pg import temporary_database
 from tux.database import Database
 
 async def main(url, redis_url, namespace):
-    async with Database(url, redis_url, redis_namespace=namespace) as db:
+    async with Database(url, redis_url or None, redis_namespace=namespace) as db:
         await db.guild_configs.find_by_id(int(sys.argv[4]))
         print(bare, rss())
 
@@ -209,6 +210,21 @@ def run_three_times(command: list[str]) -> list[subprocess.CompletedProcess[str]
     return [subprocess.run(command, capture_output=True, text=True, check=True) for _ in range(3)]
 
 
+def least_growth(url: str, redis_url: str, namespace: str) -> tuple[int, int]:
+    """Run :data:`CONNECTED_RSS` three times; return ``(bare, connected)`` RSS of the run that grew least."""
+    command = [sys.executable, "-c", CONNECTED_RSS, url, redis_url, namespace, str(FIRST_GUILD)]
+    runs = run_three_times(command)
+    figures = [tuple(int(part) for part in run.stdout.split()[-2:]) for run in runs]
+    bare, connected = min(figures, key=lambda pair: pair[1] - pair[0])
+    return bare, connected
+
+
+def print_growth(label: str, bare: int, connected: int) -> None:
+    grown = (connected - bare) / 2**20
+    verdict = "met" if grown * 2**20 <= 50e6 else "NOT met"
+    print(f"  {label:<34} {connected / 2**20:5.1f} MiB: +{grown:.1f} MiB (goal <= +50 MB: {verdict})")
+
+
 async def connected_rss() -> None:
     """(c): a fresh interpreter's RSS before any import and with a connected ``Database``."""
     namespace = f"tuxbench-{uuid.uuid4().hex[:8]}"
@@ -216,22 +232,24 @@ async def connected_rss() -> None:
         async with Database(url) as db:
             await db.migrate()
             await db.guild_configs.upsert_config(FIRST_GUILD, {"prefix": "!"})
-        command = [sys.executable, "-c", CONNECTED_RSS, url, REDIS_URL, namespace, str(FIRST_GUILD)]
         try:
-            runs = await asyncio.to_thread(run_three_times, command)
+            postgresql = await asyncio.to_thread(least_growth, url, REDIS_URL, namespace)
         finally:
             client = aioredis.Redis.from_url(REDIS_URL)
             keys = [key async for key in client.scan_iter(match=f"{namespace}:*")]
             if keys:
                 await client.delete(*keys)
             await client.aclose()
-    figures = [tuple(int(part) for part in run.stdout.split()[-2:]) for run in runs]
-    bare, connected = min(figures, key=lambda pair: pair[1] - pair[0])
-    grown = (connected - bare) / 2**20
-    verdict = "met" if grown * 2**20 <= 50e6 else "NOT met"
-    print("(c) RSS of a fresh interpreter, least growth of 3 runs")
-    print(f"  bare {bare / 2**20:.1f} MiB, connected to PostgreSQL + Redis after one read")
-    print(f"  {connected / 2**20:.1f} MiB: +{grown:.1f} MiB (goal <= +50 MB: {verdict})")
+    with tempfile.TemporaryDirectory() as directory:
+        sqlite_url = f"sqlite+aiosqlite:///{directory}/memory.sqlite3"
+        async with Database(sqlite_url) as db:
+            await db.migrate()
+            await db.guild_configs.upsert_config(FIRST_GUILD, {"prefix": "!"})
+        sqlite = await asyncio.to_thread(least_growth, sqlite_url, "", namespace)
+    print("(c) RSS of a fresh interpreter, least growth of 3 runs, after connecting and one read")
+    print(f"  bare {postgresql[0] / 2**20:.1f} MiB")
+    print_growth("PostgreSQL + Redis", *postgresql)
+    print_growth("SQLite file, no Redis", *sqlite)
 
 
 def main() -> None:

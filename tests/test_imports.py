@@ -1,8 +1,9 @@
 """What a bot process loads: ``import tux.database`` and a connected ``Database`` load only what they use.
 
 Each check runs in a fresh interpreter (``sys.modules`` of the test process holds everything the suite
-imported). alembic and mako are for migrations, typer, rich and click for the CLI, sentry-sdk and
-prometheus-client are optional extras: none of them may load before they are used.
+imported), in a scratch working directory (a ``.env`` there would load python-dotenv). alembic and
+mako are for migrations, typer, rich and click for the CLI, sentry-sdk and prometheus-client are
+optional extras: none of them may load before they are used.
 """
 
 from __future__ import annotations
@@ -10,23 +11,18 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 
 from tests.conftest import REDIS_URL
 
 RUN_ONCE = {"alembic", "mako", "typer", "rich", "click", "pygments", "markdown_it", "shellingham"}
 OPTIONAL = {"sentry_sdk", "prometheus_client"}
 CONNECTED = {
-    "annotated_types",
-    "dotenv",
     "greenlet",
     "loguru",
     "msgspec",
-    "pydantic",
-    "pydantic_core",
-    "pydantic_settings",
     "sqlalchemy",
     "typing_extensions",
-    "typing_inspection",
 }
 """Third-party packages a connected ``Database`` loads on every backend besides its driver and Redis client
 (and Cython's runtime)."""
@@ -56,8 +52,10 @@ print(json.dumps(report))
 """
 
 
-async def loaded_packages(database_url: str, redis_url: str, namespace: str) -> dict[str, set[str]]:
-    """Run :data:`SCRIPT` in a new interpreter; return the packages loaded at each step."""
+async def loaded_packages(
+    database_url: str, redis_url: str, namespace: str, workdir: Path
+) -> dict[str, set[str]]:
+    """Run :data:`SCRIPT` in a new interpreter in ``workdir``; return the packages loaded at each step."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
@@ -67,6 +65,7 @@ async def loaded_packages(database_url: str, redis_url: str, namespace: str) -> 
         namespace,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        cwd=workdir,
     )
     out, err = await process.communicate()
     assert process.returncode == 0, err.decode()
@@ -75,12 +74,21 @@ async def loaded_packages(database_url: str, redis_url: str, namespace: str) -> 
 
 
 async def test_a_connected_database_loads_nothing_that_runs_once(
-    backend: str, database_url: str, redis_namespace: str
+    backend: str, database_url: str, redis_namespace: str, tmp_path: Path
 ) -> None:
     redis_url = REDIS_URL if backend == "postgresql" else ""
-    loaded = await loaded_packages(database_url, redis_url, redis_namespace)
+    loaded = await loaded_packages(database_url, redis_url, redis_namespace, tmp_path)
     assert loaded["import"] == {"tux"}, "import tux.database loads no layer until Database is used"
     drivers = {"asyncpg", "redis", "hiredis"} if backend == "postgresql" else {"aiosqlite"}
     assert loaded["connected"] - {"tux"} == CONNECTED | drivers
     assert not loaded["connected"] & (RUN_ONCE | OPTIONAL)
     assert {"alembic", "mako"} <= loaded["migrated"], "the check sees a package once it is used"
+
+
+async def test_settings_load_python_dotenv_only_when_a_dotenv_file_exists(
+    database_url: str, redis_namespace: str, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text("TUX_DB_ECHO=false\n")
+    loaded = await loaded_packages(database_url, "", redis_namespace, tmp_path)
+    assert "dotenv" in loaded["connected"]
+    assert not loaded["connected"] & {"pydantic", "pydantic_settings"}

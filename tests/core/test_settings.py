@@ -60,3 +60,49 @@ def test_unknown_or_invalid_overrides_are_configuration_errors() -> None:
 def test_unsupported_driver_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="unsupported driver"):
         Database("mysql://root@127.0.0.1/test")
+
+
+def test_arguments_win_over_the_environment_which_wins_over_dotenv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("TUX_DB_POOL_SIZE=3\nTUX_DB_MAX_OVERFLOW=4\nexport TUX_DB_ECHO='on'\n")
+    monkeypatch.setenv("tux_db_pool_size", "5")
+    monkeypatch.setenv("TUX_DB_MAX_OVERFLOW", "6")
+    settings = DatabaseSettings(max_overflow=8)
+    assert (settings.pool_size, settings.max_overflow, settings.echo) == (5, 8, True)
+
+
+def test_environment_text_is_converted_by_field_type(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TUX_DB_CACHE_ENABLED", "off")
+    monkeypatch.setenv("TUX_DB_CACHE_POLICIES", '{"guild_config": {"ttl": 600}}')
+    monkeypatch.setenv("TUX_DB_DATA_DIR", "/var/lib/tux")
+    monkeypatch.setenv("TUX_DB_POOL_TIMEOUT", "2.5")
+    settings = DatabaseSettings()
+    assert settings.cache_enabled is False
+    assert settings.cache_policies == {"guild_config": {"ttl": 600}}
+    assert settings.data_dir == Path("/var/lib/tux")
+    assert settings.pool_timeout == 2.5
+    monkeypatch.setenv("TUX_DB_CACHE_OPTIONS", "{not json")
+    with pytest.raises(ConfigurationError, match="cache_options"):
+        DatabaseSettings()
+
+
+def test_every_invalid_field_is_named_and_defaults_are_not_shared() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        DatabaseSettings(pool_size=501, pool_timeout=0, redis_namespace="two words", echo="maybe")
+    for name in ("pool_size", "pool_timeout", "redis_namespace", "echo"):
+        assert name in str(caught.value)
+    first, second = DatabaseSettings(), DatabaseSettings()
+    first.cache_options["memory_max_entries"] = 10
+    assert second.cache_options == {}
+    assert first == DatabaseSettings(cache_options={"memory_max_entries": 10})
+    assert {"pool_size", "database_url", "cache_policies"} <= set(DatabaseSettings.model_fields)
+
+
+def test_urls_are_secrets_that_read_back() -> None:
+    settings = DatabaseSettings(database_url=SECRET_URL)
+    assert settings.database_url is not None
+    assert settings.database_url.get_secret_value() == SECRET_URL
+    assert "hunter2" not in str(settings.database_url)
+    assert DatabaseSettings(database_url=settings.database_url).database_url_value() == SECRET_URL

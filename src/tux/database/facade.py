@@ -17,8 +17,6 @@ from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from pydantic import ValidationError as PydanticValidationError
-
 from tux.database.caching import CacheConfig, CacheManager
 from tux.database.core.client import DatabaseClient
 from tux.database.core.session import UnitOfWork
@@ -84,11 +82,7 @@ def build_settings(
         values["database_url"] = database_url
     if redis_url is not None:
         values["redis_url"] = redis_url
-    try:
-        return DatabaseSettings(**values)
-    except PydanticValidationError as error:
-        fields = ", ".join(".".join(str(part) for part in item["loc"]) for item in error.errors())
-        raise ConfigurationError(f"invalid setting(s): {fields}") from None
+    return DatabaseSettings(**values)
 
 
 def build_cache(settings: DatabaseSettings, client: DatabaseClient) -> CacheManager:
