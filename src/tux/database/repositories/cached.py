@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any, cast
 
 from loguru import logger
@@ -36,6 +36,7 @@ from tux.database.caching.manager import CacheManager
 from tux.database.caching.types import MISS
 from tux.database.core.session import NO_UNITS, SessionProvider, open_units
 from tux.database.exceptions import ConfigurationError, DatabaseError, ValidationError
+from tux.database.repositories.cached_checks import check_tables
 from tux.database.repositories.cached_rows import RowCodec
 from tux.database.repositories.cached_specs import FAILED, Change, Changes, Lookup, Table, snowflakes
 from tux.database.repositories.cached_tables import TABLES
@@ -87,6 +88,12 @@ class Invalidator:
             return Targets(tags=tuple(group_tag(kind, guild) for kind in kinds))
         return self._invalidation.targets(change.event, guild_id=guild)
 
+    def kinds_of(self, event: str) -> frozenset[str] | None:
+        """Return the kinds ``event`` invalidates, or ``None`` when no rule knows it."""
+        if event not in self._invalidation.events:
+            return None
+        return frozenset(self._kinds_of(event)[0])
+
     def _kinds_of(self, event: str) -> tuple[tuple[str, ...], bool]:
         """Return the types ``event`` invalidates and whether it drops some of them per member."""
         known = self._kinds.get(event)
@@ -134,6 +141,15 @@ class CacheWrapper:
         The session provider the repositories use (tells whether a unit of work is open).
     invalidation
         Event rules (default: from the cache's policies).
+    tables
+        The cache table of each interface, checked against the policies here
+        (:func:`~tux.database.repositories.cached_checks.check_tables`).
+
+    Raises
+    ------
+    ConfigurationError
+        If a table names a kind without a policy or an event without a rule, or declares a write whose
+        event drops none of its kinds.
     """
 
     def __init__(
@@ -141,14 +157,17 @@ class CacheWrapper:
         cache: CacheManager,
         sessions: SessionProvider,
         invalidation: CacheInvalidationManager | None = None,
+        tables: Mapping[type[Any], Table] = TABLES,
     ) -> None:
         self._cache = cache
         self._sessions = sessions
         self._invalidator = Invalidator(cache, invalidation)
+        self._tables = tables
+        check_tables(tables, cache.config, self._invalidator.kinds_of)
 
     def __call__(self, interface: type[Any], repository: Any) -> Any:
         """Return ``repository`` behind the cache, or as it is when its interface has no table."""
-        table = TABLES.get(interface)
+        table = self._tables.get(interface)
         if table is None:
             return repository
         _check_coverage(type(repository), table)

@@ -54,6 +54,22 @@ Changes = Callable[..., Iterable[Change]]
 
 
 @dataclass(frozen=True, slots=True)
+class Write:
+    """A write method's declaration: the events it reports, and how it derives its changes.
+
+    ``events`` is what the start-up checks (:mod:`~tux.database.repositories.cached_checks`) hold
+    against the policies; ``changes`` must report only those events.
+    """
+
+    events: tuple[str, ...]
+    changes: Changes
+
+    def __call__(self, result: object, *args: Any, **kwargs: Any) -> Iterable[Change]:
+        """Return what a call of the write changed (``result`` is :data:`FAILED` when it raised)."""
+        return self.changes(result, *args, **kwargs)
+
+
+@dataclass(frozen=True, slots=True)
 class Lookup:
     """A read the cache serves.
 
@@ -101,14 +117,20 @@ class Table:
     reads
         Reads that always go to the database (lists, counts, filtered searches, ...).
     writes
-        Every writing method and the changes it makes.
+        Every writing method, the events it reports and the changes it makes.
     """
 
     kind: str | None
     model: type[Base] | None
     lookups: Mapping[str, Lookup] = field(default_factory=lambda: MappingProxyType({}))
     reads: frozenset[str] = frozenset()
-    writes: Mapping[str, Changes] = field(default_factory=lambda: MappingProxyType({}))
+    writes: Mapping[str, Write] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """Every cache kind the table's lookups fill."""
+        kinds = (lookup.kind or self.kind for lookup in self.lookups.values())
+        return frozenset(kind for kind in kinds if kind is not None)
 
 
 def snowflakes(*values: object) -> bool:
