@@ -71,4 +71,3 @@ def test_a_cached_method_missing_from_its_repository_is_refused(
         ConfigurationError, match=r"AfkRepository.*not in the repository \['find_by_nickname'\]"
     ):
         _database(tmp_path)
-
