@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Coroutine, Iterable, Mapping
-from typing import Any, cast
+from typing import Any
 
 from loguru import logger
 
@@ -34,11 +34,12 @@ from tux.database.caching.invalidation import CacheInvalidationManager
 from tux.database.caching.keys import EPOCH_TAG, Targets, group_tag, kind_of
 from tux.database.caching.manager import CacheManager
 from tux.database.caching.types import MISS
+from tux.database.core.ids import is_snowflake
 from tux.database.core.session import NO_UNITS, SessionProvider, open_units
 from tux.database.exceptions import ConfigurationError, DatabaseError, ValidationError
 from tux.database.repositories.cached_checks import check_tables
 from tux.database.repositories.cached_rows import RowCodec
-from tux.database.repositories.cached_specs import FAILED, Change, Changes, Lookup, Table, snowflakes
+from tux.database.repositories.cached_specs import FAILED, Change, Changes, Lookup, Table
 from tux.database.repositories.cached_tables import TABLES
 
 Method = Callable[..., Coroutine[Any, Any, Any]]
@@ -79,11 +80,11 @@ class Invalidator:
 
     def _targets(self, change: Change) -> Targets:
         kinds, per_member = self._kinds_of(change.event)
-        if not snowflakes(change.guild_id):
+        guild, member = change.guild_id, change.user_id
+        if not is_snowflake(guild):
             return Targets(tags=kinds)  # unknown guild: the types in every guild
-        guild = cast(int, change.guild_id)
-        if snowflakes(change.user_id):
-            return self._invalidation.targets(change.event, guild_id=guild, user_id=cast(int, change.user_id))
+        if is_snowflake(member):
+            return self._invalidation.targets(change.event, guild_id=guild, user_id=member)
         if per_member:  # unknown member: the types' groups in the guild
             return Targets(tags=tuple(group_tag(kind, guild) for kind in kinds))
         return self._invalidation.targets(change.event, guild_id=guild)

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
 
-from tux.database.caching.keys import CacheKey
-from tux.database.caching.region import CacheRegion
+from tux.database.caching.region import CacheKey, CacheRegion
+from tux.database.core.ids import INT64_MAX
 from tux.database.models.base import Base
-from tux.database.repositories.validation import INT64_MAX
 
 
 class _Failed:
@@ -133,15 +132,10 @@ class Table:
         return frozenset(kind for kind in kinds if kind is not None)
 
 
-def snowflakes(*values: object) -> bool:
-    """Whether every value is a positive 64-bit int (``bool`` is not an id)."""
-    return all(type(value) is int and 0 < value <= INT64_MAX for value in values)
-
-
 def key_of(region: CacheRegion[Any], guild_id: object, *parts: object) -> CacheKey[Any] | None:
     """Return the key of ``parts`` in ``guild_id`` if ids are plain snowflakes and names are text.
 
-    Written out rather than built on :func:`snowflakes`: it runs on every cache hit.
+    The checks are :func:`~tux.database.core.ids.is_snowflake` written out: this runs on every cache hit.
     """
     if type(guild_id) is not int or not 0 < guild_id <= INT64_MAX:
         return None

@@ -17,8 +17,8 @@ from operator import itemgetter
 from typing import Any
 
 from tux.database.caching import names as n
-from tux.database.caching.keys import CacheKey
-from tux.database.caching.region import CacheRegion
+from tux.database.caching.region import CacheKey, CacheRegion
+from tux.database.core.ids import is_snowflake
 from tux.database.models import (
     AFK,
     Case,
@@ -45,7 +45,6 @@ from tux.database.repositories.interfaces import (
     IStarboardRepository,
 )
 from tux.database.repositories.records import MessageState, ModerationSettings
-from tux.database.repositories.validation import INT64_MAX
 
 BASE_READS = frozenset({"find_by_id", "find_all", "find_one", "exists", "count"})
 Place = tuple[object, object]
@@ -141,10 +140,8 @@ NO_CHANGE = Write((), _nothing)
 
 
 def _guild_key(region: CacheRegion[Any], guild_id: object) -> CacheKey[Any] | None:
-    """Key of a per-guild row: the hottest lookups, so the id check is written out here."""
-    if type(guild_id) is int and 0 < guild_id <= INT64_MAX:
-        return region.guild_keys[guild_id]
-    return None
+    """Key of a per-guild row (a memory hit of a positional id never gets here: the guild reader)."""
+    return region.guild_keys[guild_id] if is_snowflake(guild_id) else None
 
 
 def _member_key(region: CacheRegion[Any], guild_id: object, member_id: object) -> CacheKey[Any] | None:
@@ -181,10 +178,8 @@ def _rank_key(region: CacheRegion[Any], *, guild_id: object, member_id: object) 
     return key_of(region, guild_id, member_id)
 
 
-def _id_key(region: CacheRegion[Any], id: object) -> CacheKey[Any] | None:  # noqa: A002 - interface name
-    if type(id) is int and 0 < id <= INT64_MAX:
-        return region.guild_keys[id]
-    return None
+def _id_key(region: CacheRegion[Any], id: object) -> CacheKey[Any] | None:  # noqa: A002 - the interface's name
+    return _guild_key(region, id)
 
 
 _by_guild = Lookup(key=_id_key, per_guild=True)
