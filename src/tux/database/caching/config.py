@@ -1,9 +1,9 @@
 """Cache policy: how long each type of value lives, where, and which events invalidate it.
 
-Defaults follow the caching plan (guild config 1 h in memory and Redis, user levels 5 min in memory,
-cases and snippets 30 min in memory and Redis). Every policy also has a negative TTL (how long a "no
-such row" answer is kept) and the events that invalidate it, either one key (built from the event's
-fields) or the type's whole group in the event's guild.
+Defaults (guild config 1 h in memory and Redis, user levels 5 min in memory, cases and snippets 30 min
+in memory and Redis) weigh how often each changes against how often a bot reads it. Every policy also
+has a negative TTL (how long a "no such row" answer is kept) and the events that invalidate it, either
+one key (built from the event's fields) or the type's whole group in the event's guild.
 """
 
 from __future__ import annotations
@@ -126,8 +126,8 @@ class CacheConfig:
 
     Timeouts are in seconds. The Redis timeouts are short on purpose: the cache is an optimization, and
     a dead or blackholed Redis must cost a caller milliseconds, not seconds. The memory level's default
-    budget, 32 MiB (about 85,000 guild configs), keeps a bot process under the plan's 50 MB of cache
-    with room for everything else it holds.
+    budget, 32 MiB (about 85,000 guild configs), keeps a bot process's cache under 50 MB with room for
+    everything else it holds.
     """
 
     enabled: bool = True

@@ -125,7 +125,7 @@ class SQLAlchemyRepository(IRepository[ModelT]):
         """Return the dialect's ``insert`` construct (it has ``on_conflict_do_*``) for ``model``."""
         return dialect_insert(self._sessions, self.model)
 
-    async def find_by_id(self, id: Identity) -> ModelT | None:  # noqa: A002 - the plan's interface name
+    async def find_by_id(self, id: Identity) -> ModelT | None:  # noqa: A002 - public keyword of IRepository
         """Return the row with primary key ``id``, or ``None``."""
         found = await self._instances(self._by_id, self._pk_values(id))
         return found[0] if found else None
