@@ -170,8 +170,9 @@ class Database:
         register(ILevelsActivityRepository, LevelsActivityRepository(sessions))
 
     def _create_services(self) -> None:
+        """Build the services: ``db.<domain>_service`` beside the repositories named for their rows."""
         tx = self.transactions
-        self.moderation = ModerationService(
+        self.moderation_service = ModerationService(
             tx, cases=self.cases, member_status=self.member_status, audit_log=self.audit_log
         )
         self.snippet_service = SnippetService(
@@ -183,11 +184,13 @@ class Database:
             levels_config=self.levels_config,
             activity=self.registry.get_repository(ILevelsActivityRepository),
         )
-        self.guild_setup = GuildSetupService(
+        self.guild_setup_service = GuildSetupService(
             tx, guilds=self.guilds, guild_configs=self.guild_configs, permissions=self.permissions
         )
         self.afk_service = AfkService(tx, afk=self.afk)
         self.reminder_service = ReminderService(tx, reminders=self.reminders, guilds=self.guilds)
+        self.moderation = self.moderation_service  # the names before the rule, kept for callers
+        self.guild_setup = self.guild_setup_service
 
     @cached_property
     def controller(self) -> DatabaseController:

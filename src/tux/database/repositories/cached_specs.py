@@ -149,8 +149,13 @@ def key_of(region: CacheRegion[Any], guild_id: object, *parts: object) -> CacheK
 
 
 def pair(identity: object, *, member_first: bool) -> tuple[object, object]:
-    """Return ``(guild, member)`` of a composite identity, or ``(None, None)`` if it is not a pair."""
+    """Return ``(guild, member)`` of a composite identity, or ``(None, None)`` if it is not a pair.
+
+    The identity is a tuple in the table's order or a mapping of ``guild_id`` and ``member_id``.
+    """
     if not isinstance(identity, tuple) or len(identity) != 2:
+        if isinstance(identity, Mapping) and identity.keys() == {"guild_id", "member_id"}:
+            return identity["guild_id"], identity["member_id"]
         return None, None
     first, second = identity
     return (second, first) if member_first else (first, second)
