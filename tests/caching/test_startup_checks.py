@@ -11,8 +11,8 @@ import pytest
 from tux.database import Database
 from tux.database.caching import names
 from tux.database.exceptions import ConfigurationError
-from tux.database.repositories.cached_specs import Change, Lookup, Table, Write
-from tux.database.repositories.cached_tables import TABLES
+from tux.database.repositories.cached_specs import CacheTable, Change, Lookup, Write
+from tux.database.repositories.cached_tables import CACHE_TABLES
 from tux.database.repositories.interfaces import IAfkRepository
 
 
@@ -21,7 +21,7 @@ def _database(tmp_path: Path, **overrides: Any) -> Database:
 
 
 def _replace_afk_table(monkeypatch: pytest.MonkeyPatch, **changes: Any) -> None:
-    tables = cast(dict[type[Any], Table], TABLES)
+    tables = cast(dict[type[Any], CacheTable], CACHE_TABLES)
     monkeypatch.setitem(tables, IAfkRepository, dataclasses.replace(tables[IAfkRepository], **changes))
 
 
@@ -46,7 +46,7 @@ def test_a_write_whose_event_drops_none_of_its_kinds_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     wrong = Write((names.STARBOARD_UPDATE,), lambda result, data: [Change(names.STARBOARD_UPDATE)])
-    _replace_afk_table(monkeypatch, writes={**TABLES[IAfkRepository].writes, "set_afk": wrong})
+    _replace_afk_table(monkeypatch, writes={**CACHE_TABLES[IAfkRepository].writes, "set_afk": wrong})
     with pytest.raises(
         ConfigurationError,
         match=r"IAfkRepository\.set_afk: event 'starboard_update' invalidates none of \['afk'\]",
@@ -65,7 +65,10 @@ def test_a_kind_no_declared_write_invalidates_is_refused(tmp_path: Path) -> None
 def test_a_cached_method_missing_from_its_repository_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lookups = {**TABLES[IAfkRepository].lookups, "find_by_nickname": Lookup(key=lambda region, name: None)}
+    lookups = {
+        **CACHE_TABLES[IAfkRepository].lookups,
+        "find_by_nickname": Lookup(key=lambda region, name: None),
+    }
     _replace_afk_table(monkeypatch, lookups=lookups)
     with pytest.raises(
         ConfigurationError, match=r"AfkRepository.*not in the repository \['find_by_nickname'\]"

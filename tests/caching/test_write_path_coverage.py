@@ -11,13 +11,13 @@ from pathlib import Path
 
 from tests.caching.write_path_list import WRITE_PATHS
 from tux.database import Database
-from tux.database.repositories.cached_tables import TABLES
+from tux.database.repositories.cached_tables import CACHE_TABLES
 
 
 def _declared_writes() -> set[str]:
     return {
         f"{interface.__name__}.{method}"
-        for interface, table in TABLES.items()
+        for interface, table in CACHE_TABLES.items()
         for method, write in table.writes.items()
         if write.events
     }
@@ -27,7 +27,7 @@ def _covered_writes(db: Database) -> set[str]:
     interfaces = {
         attribute: interface.__name__
         for attribute, value in vars(db).items()
-        for interface in TABLES
+        for interface in CACHE_TABLES
         if isinstance(value, interface)
     }
     covered: set[str] = set()

@@ -39,8 +39,8 @@ from tux.database.core.session import NO_UNITS, SessionProvider, open_units
 from tux.database.exceptions import ConfigurationError, DatabaseError, ValidationError
 from tux.database.repositories.cached_checks import check_tables
 from tux.database.repositories.cached_rows import RowCodec
-from tux.database.repositories.cached_specs import FAILED, Change, Changes, Lookup, Table
-from tux.database.repositories.cached_tables import TABLES
+from tux.database.repositories.cached_specs import FAILED, CacheTable, Change, Changes, Lookup
+from tux.database.repositories.cached_tables import CACHE_TABLES
 
 Method = Callable[..., Coroutine[Any, Any, Any]]
 _NOT_SENT = ValidationError
@@ -158,7 +158,7 @@ class CacheWrapper:
         cache: CacheManager,
         sessions: SessionProvider,
         invalidation: CacheInvalidationManager | None = None,
-        tables: Mapping[type[Any], Table] = TABLES,
+        tables: Mapping[type[Any], CacheTable] = CACHE_TABLES,
     ) -> None:
         self._cache = cache
         self._sessions = sessions
@@ -274,7 +274,7 @@ def _public_coroutines(cls: type[Any]) -> set[str]:
     }
 
 
-def _check_coverage(cls: type[Any], table: Table) -> None:
+def _check_coverage(cls: type[Any], table: CacheTable) -> None:
     """Refuse a repository whose coroutine methods and table disagree (a write could skip invalidation)."""
     named = set(table.lookups) | set(table.reads) | set(table.writes)
     implemented = _public_coroutines(cls)

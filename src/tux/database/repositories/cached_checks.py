@@ -12,11 +12,13 @@ from typing import Any
 
 from tux.database.caching.config import CacheConfig
 from tux.database.exceptions import ConfigurationError
-from tux.database.repositories.cached_specs import Table
+from tux.database.repositories.cached_specs import CacheTable
 
 
 def check_tables(
-    tables: Mapping[type[Any], Table], config: CacheConfig, kinds_of: Callable[[str], frozenset[str] | None]
+    tables: Mapping[type[Any], CacheTable],
+    config: CacheConfig,
+    kinds_of: Callable[[str], frozenset[str] | None],
 ) -> None:
     """Raise ``ConfigurationError`` naming the first table entry that does not fit the policies.
 

@@ -102,7 +102,7 @@ class Lookup:
 
 
 @dataclass(frozen=True, slots=True)
-class Table:
+class CacheTable:
     """Everything the cache does for one repository interface.
 
     Parameters

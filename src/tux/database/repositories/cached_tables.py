@@ -31,7 +31,16 @@ from tux.database.models import (
     Starboard,
 )
 from tux.database.models.guild_config import CHANNEL_AND_ROLE_COLUMNS
-from tux.database.repositories.cached_specs import FAILED, Change, Changes, Lookup, Table, Write, key_of, pair
+from tux.database.repositories.cached_specs import (
+    FAILED,
+    CacheTable,
+    Change,
+    Changes,
+    Lookup,
+    Write,
+    key_of,
+    pair,
+)
 from tux.database.repositories.interfaces import (
     IAfkRepository,
     ICaseRepository,
@@ -203,8 +212,8 @@ def _snippet(mode: str) -> Lookup:
     return Lookup(key=lambda region, guild_id, name: key_of(region, guild_id, mode, name))
 
 
-TABLES: Mapping[type[Any], Table] = {
-    IGuildRepository: Table(
+CACHE_TABLES: Mapping[type[Any], CacheTable] = {
+    IGuildRepository: CacheTable(
         kind=None,
         model=None,
         reads=BASE_READS,
@@ -216,7 +225,7 @@ TABLES: Mapping[type[Any], Table] = {
             ),
         },
     ),
-    IGuildConfigRepository: Table(
+    IGuildConfigRepository: CacheTable(
         kind=n.GUILD_CONFIG,
         model=GuildConfig,
         lookups={
@@ -233,7 +242,7 @@ TABLES: Mapping[type[Any], Table] = {
             ),
         },
     ),
-    IMemberStatusRepository: Table(
+    IMemberStatusRepository: CacheTable(
         kind=n.MEMBER_STATUS,
         model=MemberStatus,
         lookups={
@@ -254,7 +263,7 @@ TABLES: Mapping[type[Any], Table] = {
             ),
         },
     ),
-    IAfkRepository: Table(
+    IAfkRepository: CacheTable(
         kind=n.AFK,
         model=AFK,
         lookups={"find_by_id": _by_pair(_member_first)},
@@ -270,7 +279,7 @@ TABLES: Mapping[type[Any], Table] = {
             ),
         },
     ),
-    ILevelsRepository: Table(
+    ILevelsRepository: CacheTable(
         kind=n.USER_LEVELS,
         model=Levels,
         lookups={
@@ -290,7 +299,7 @@ TABLES: Mapping[type[Any], Table] = {
             ),
         },
     ),
-    ILevelsActivityRepository: Table(
+    ILevelsActivityRepository: CacheTable(
         kind=n.LEVELS_MESSAGE,
         model=Levels,
         lookups={"message_state": Lookup(key=_message_state_key, shape=MessageState)},
@@ -305,7 +314,7 @@ TABLES: Mapping[type[Any], Table] = {
             ],
         ),
     ),
-    ILevelsConfigRepository: Table(
+    ILevelsConfigRepository: CacheTable(
         kind=n.LEVELS_REWARDS,
         model=LevelRoleReward,
         lookups={"role_rewards": Lookup(key=_rewards_key, shape="page")},
@@ -321,7 +330,7 @@ TABLES: Mapping[type[Any], Table] = {
             ),
         },
     ),
-    ISnippetRepository: Table(
+    ISnippetRepository: CacheTable(
         kind=n.SNIPPETS,
         model=Snippet,
         lookups={"find_by_name": _snippet("name"), "resolve": _snippet("resolve")},
@@ -336,7 +345,7 @@ TABLES: Mapping[type[Any], Table] = {
             ),
         },
     ),
-    ICaseRepository: Table(
+    ICaseRepository: CacheTable(
         kind=n.CASES,
         model=Case,
         lookups={
@@ -356,7 +365,7 @@ TABLES: Mapping[type[Any], Table] = {
             ),
         },
     ),
-    IStarboardRepository: Table(
+    IStarboardRepository: CacheTable(
         kind=n.STARBOARD,
         model=Starboard,
         lookups={"find_by_id": _by_guild},
