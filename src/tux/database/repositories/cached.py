@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Coroutine, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from loguru import logger
 
@@ -43,6 +43,7 @@ from tux.database.repositories.cached_specs import FAILED, CacheTable, Change, C
 from tux.database.repositories.cached_tables import CACHE_TABLES
 
 Method = Callable[..., Coroutine[Any, Any, Any]]
+T = TypeVar("T")
 _NOT_SENT = ValidationError
 """Bad input is refused before any SQL is built: such a write changed nothing."""
 
@@ -166,7 +167,7 @@ class CacheWrapper:
         self._tables = tables
         check_tables(tables, cache.config, self._invalidator.kinds_of)
 
-    def __call__(self, interface: type[Any], repository: Any) -> Any:
+    def __call__(self, interface: type[T], repository: T, /) -> T:
         """Return ``repository`` behind the cache, or as it is when its interface has no table."""
         table = self._tables.get(interface)
         if table is None:
@@ -184,7 +185,7 @@ class CacheWrapper:
             _describe(method, interface, type(repository), name)
         namespace = {**methods, "__module__": __name__}
         cls = type(f"Cached{type(repository).__name__}", (CachedRepository, interface), namespace)
-        return cls(repository)
+        return cast(T, cls(repository))  # a subclass of interface, made just above
 
     def _looking_up(self, name: str, lookup: Lookup, kind: str, codec: RowCodec[Any]) -> Method:
         value_type, snapshot, project = _shape(lookup, codec)
