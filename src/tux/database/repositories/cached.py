@@ -6,10 +6,10 @@ interface (so ``isinstance`` and the registry's typing hold) whose methods are m
 
 * a **lookup** is served from the cache outside a unit of work (``CacheManager.peek``, the memory
   level without a coroutine, then ``CacheManager.load``) and goes to the repository inside one
-  (values there may be uncommitted, and a task must read its own writes). The
-  cache holds the row, or a page of rows as tuples (:mod:`~tux.database.repositories.cached_rows`);
-  each call gets rebuilt model instances, so a hit returns what the database read returns, and "not
-  found" is cached too. A memory hit of one guild's row (guild config, prefix) is served by the
+  (values there may be uncommitted, and a task must read its own writes). The cache holds the row
+  frozen, or a page of rows as tuples (:mod:`~tux.database.repositories.cached_rows`); each call gets
+  them thawed into new detached model instances, so a hit returns what the database read returns, and
+  "not found" is cached too. A memory hit of one guild's row (guild config, prefix) is served by the
   memory level's guild reader without any further call;
 * a **write** runs, then hands the changes its table entry derives from the arguments and the result to
   :class:`Invalidator`, which registers their invalidation with ``sessions.after_commit``: queued
@@ -188,7 +188,7 @@ class CacheWrapper:
         return cast(T, cls(repository))  # a subclass of interface, made just above
 
     def _looking_up(self, name: str, lookup: Lookup, kind: str, codec: RowCodec[Any]) -> Method:
-        value_type, snapshot, project = _shape(lookup, codec)
+        value_type, freeze, project = _shape(lookup, codec)
         region = self._cache.region(lookup.kind or kind, value_type)
         build_key = lookup.key
         load = lookup.load
@@ -199,7 +199,7 @@ class CacheWrapper:
         async def load_row(repository: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             method = getattr(repository, name) if load is None else functools.partial(load, repository)
             instance = await method(*args, **kwargs)
-            return None if instance is None else snapshot(instance)
+            return None if instance is None else freeze(instance)
 
         async def read(self: CachedRepository, *args: Any, **kwargs: Any) -> Any:
             if open_units() is NO_UNITS or current() is None:
@@ -214,7 +214,7 @@ class CacheWrapper:
 
         if not lookup.per_guild:
             return read
-        thaw = codec.rebuild if lookup.shape == "row" and lookup.project is None else project
+        thaw = codec.thaw if lookup.shape == "row" and lookup.project is None else project
         return self._cache.memory.guild_reader(region, thaw, sessions=self._sessions, fallback=read)
 
     def _writing(self, name: str, changes: Changes) -> Method:
@@ -250,7 +250,7 @@ class CacheWrapper:
 def _shape(lookup: Lookup, codec: RowCodec[Any]) -> tuple[Any, Callable[[Any], Any], Callable[[Any], Any]]:
     """Return how a lookup's values are typed, kept (from what the repository returned) and returned."""
     if lookup.shape == "row":
-        return codec.value_type, codec.snapshot, lookup.project or codec.rebuild
+        return codec.value_type, codec.freeze, lookup.project or codec.thaw
     if lookup.shape == "page":
         return codec.page_type, codec.freeze_page, lookup.project or codec.thaw_page
     return lookup.shape, _same, lookup.project or _same

@@ -80,7 +80,7 @@ class Lookup:
     load
         Loads the model instance to cache; default: the method itself with the same arguments.
     project
-        Turns the cached row into what the method returns; default: the rebuilt model instance. It may
+        Turns the cached row into what the method returns; default: the thawed model instance. It may
         get the cached row itself (a guild row's memory hit), so it reads it and never changes it.
     per_guild
         The key is the guild key of the call's only argument (a guild-keyed row): a call with one
