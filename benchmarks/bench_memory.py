@@ -93,7 +93,7 @@ def fill(cache: CacheManager, codec: RowCodec[GuildConfig], make: Callable[[int]
     cache.region("guild_config", codec.value_type)
     memory = cache.memory
     for guild_id in range(FIRST_GUILD, FIRST_GUILD + ROWS):
-        row = codec.snapshot(detached_instance(GuildConfig, make(guild_id)))
+        row = codec.freeze(detached_instance(GuildConfig, make(guild_id)))
         memory.put(key_name("guild_config", guild_id, ()), Frozen(row), TTL)
 
 
@@ -159,7 +159,7 @@ def zipf_hit_rates() -> None:
     """(b): hit rates at 10%, 50% and 100% of the working set's bytes."""
     codec = RowCodec(GuildConfig)
     rows = {
-        rank: codec.snapshot(detached_instance(GuildConfig, onboarded(FIRST_GUILD + rank)))
+        rank: codec.freeze(detached_instance(GuildConfig, onboarded(FIRST_GUILD + rank)))
         for rank in range(ZIPF_GUILDS)
     }
     lookups = list(zipf_stream(ZIPF_LOOKUPS, ZIPF_GUILDS, seed=14))

@@ -51,3 +51,11 @@ async def test_async_with_migrates_a_fresh_sqlite_file(tmp_path: Path) -> None:
         await db.guild_setup.onboard(GUILD)
         assert await db.guild_configs.get_prefix(GUILD) == "$"
     assert not db.client.is_connected
+
+
+def test_services_follow_one_naming_rule_and_keep_their_old_names(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'names.sqlite3'}")
+    services = ("moderation", "snippet", "levels", "guild_setup", "afk", "reminder")
+    assert all(hasattr(db, f"{name}_service") for name in services)
+    assert db.moderation is db.moderation_service
+    assert db.guild_setup is db.guild_setup_service

@@ -7,21 +7,17 @@ import pytest
 from tests.caching.conftest import CacheFactory, wait_until
 from tests.caching.test_manager import Gate
 from tux.database.caching.config import CacheConfig
-from tux.database.caching.invalidation import STANDARD_EVENTS, CacheInvalidationManager
+from tux.database.caching.invalidation import CacheInvalidationManager
 from tux.database.caching.keys import Targets
 from tux.database.caching.manager import CacheManager
 from tux.database.caching.types import MISS
 from tux.database.exceptions import ValidationError
 
 
-def test_every_standard_event_has_a_rule() -> None:
-    assert set(STANDARD_EVENTS) <= CacheInvalidationManager(CacheManager()).events
-
-
 def test_events_map_to_keys_and_groups() -> None:
     rules = CacheInvalidationManager(CacheManager())
     assert rules.targets("xp_update", guild_id=1, user_id=2) == Targets(
-        names=("user_levels:1:2",), tags=("levels_leaderboard:1", "levels_rank:1")
+        names=("user_levels:1:2", "levels_message:1:2"), tags=("levels_leaderboard:1", "levels_rank:1")
     )
     assert rules.targets("guild_config_update", guild_id=1) == Targets(tags=("guild_config:1",))
     assert rules.targets("member_status_update", guild_id=1, user_id=3) == Targets(
@@ -52,14 +48,16 @@ def test_rules_can_be_added_and_come_from_the_config() -> None:
     assert rules.targets("reminder_update", guild_id=1, user_id=4).names == ("afk:1:4",)
 
 
-async def test_emit_invalidates_across_processes(make_cache: CacheFactory) -> None:
+async def test_targets_invalidate_across_processes(make_cache: CacheFactory) -> None:
     first, second = await make_cache(), await make_cache()
     user = second.region("user_levels").key(1, 2)
     board = second.region("levels_leaderboard").key(1, "top")
     other_user = second.region("user_levels").key(1, 3)
     for key in (user, board, other_user):
         await second.get_or_load(key, Gate("cached"))
-    await CacheInvalidationManager(first).emit("xp_update", guild_id=1, user_id=2)
+    await first.invalidate_targets(
+        CacheInvalidationManager(first).targets("xp_update", guild_id=1, user_id=2)
+    )
     await wait_until(lambda: second.stats().memory_entries == 1)
     assert await second.get(user) is MISS
     assert await second.get(board) is MISS

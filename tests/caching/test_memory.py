@@ -8,9 +8,10 @@ import msgspec
 import pytest
 
 from tux.database.caching import memory as memory_module
-from tux.database.caching.keys import CacheKey, kind_of
+from tux.database.caching.keys import kind_of
 from tux.database.caching.manager import CacheManager
 from tux.database.caching.memory import MemoryLevel
+from tux.database.caching.region import CacheKey
 from tux.database.caching.snapshot import Frozen, copier_for, is_deeply_immutable
 from tux.database.caching.types import MISS
 

@@ -30,7 +30,7 @@ def onboarded_row(guild_id: int) -> Any:
     """The cached row of a guild config as onboarding creates it (the id, everything else default)."""
     values: dict[str, Any] = dict.fromkeys(CODEC.row_type.__struct_fields__)
     values.update(id=guild_id, prefix="$", onboarding_stage=OnboardingStage.NOT_STARTED)
-    return CODEC.snapshot(detached_instance(GuildConfig, values))
+    return CODEC.freeze(detached_instance(GuildConfig, values))
 
 
 def fill(level: MemoryLevel, count: int) -> None:

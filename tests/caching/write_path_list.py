@@ -7,6 +7,7 @@ from tests.caching.write_paths import (
     MEMBER,
     MOD,
     WritePath,
+    activity,
     afk,
     afk_data,
     alias,
@@ -19,9 +20,11 @@ from tests.caching.write_paths import (
     ensure,
     levels,
     log_channels,
+    message_state,
     moderation,
     prefix,
     raw,
+    rewards,
     snippet,
     snippet_id,
     starboard,
@@ -31,6 +34,7 @@ from tests.caching.write_paths import (
     with_afk,
     with_case,
     with_levels,
+    with_levels_config,
     with_snippet,
     with_starboard,
     with_status,
@@ -190,6 +194,61 @@ WRITE_PATHS: list[WritePath] = [
         levels,
         lambda db, g: db.levels_service.process_message(g, MEMBER, 9, []),
         with_levels,
+    ),
+    WritePath(
+        "levels_activity.award_if_cooled_down",
+        message_state,
+        lambda db, g: activity(db).award_if_cooled_down(
+            guild_id=g, member_id=MEMBER, amount=5, now=utcnow(), cooldown_seconds=60, create_guild=True
+        ),
+        covers=("ILevelsActivityRepository.award_if_cooled_down",),
+    ),
+    WritePath(
+        "levels_activity.store_level",
+        message_state,
+        lambda db, g: activity(db).store_level(guild_id=g, member_id=MEMBER, level=4),
+        with_levels,
+        covers=("ILevelsActivityRepository.store_level",),
+    ),
+    # levelling setup
+    WritePath(
+        "levels_config.create",
+        message_state,
+        lambda db, g: db.levels_config.create({"guild_id": g, "base_xp": 4.0}),
+        ensure,
+    ),
+    WritePath(
+        "levels_config.update",
+        message_state,
+        lambda db, g: db.levels_config.update(g, {"base_xp": 3.0}),
+        with_levels_config,
+    ),
+    WritePath(
+        "levels_config.delete", message_state, lambda db, g: db.levels_config.delete(g), with_levels_config
+    ),
+    WritePath(
+        "levels_config.upsert",
+        message_state,
+        lambda db, g: raw(db.levels_config).upsert({"guild_id": g, "base_xp": 2.5}),
+        with_levels_config,
+    ),
+    WritePath(
+        "levels_config.set_role_reward",
+        rewards,
+        lambda db, g: db.levels_config.set_role_reward(g, 5, 77),
+        ensure,
+    ),
+    WritePath(
+        "levels_config.set_role_multiplier",
+        message_state,
+        lambda db, g: db.levels_config.set_role_multiplier(g, 77, 1.5),
+        ensure,
+    ),
+    WritePath(
+        "levels_config.set_channel_blacklisted",
+        message_state,
+        lambda db, g: db.levels_config.set_channel_blacklisted(g, 9, True),
+        ensure,
     ),
     # snippets
     WritePath(

@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from tux.database import Database
 from tux.database.models import CaseType, utcnow
+from tux.database.repositories.interfaces import ILevelsActivityRepository
 
 HOUR = timedelta(hours=1)
 MEMBER = 555_555_555_555_555_555
@@ -29,6 +30,8 @@ class WritePath:
     read: Step
     write: Step
     prepare: Step | None = None
+    covers: tuple[str, ...] = ()
+    """Declared writes (``Interface.method``) the path runs that its name does not say."""
 
 
 async def prefix(db: Database, g: int) -> object:
@@ -83,6 +86,19 @@ async def case(db: Database, g: int) -> object:
 async def starboard(db: Database, g: int) -> object:
     row = await db.starboards.find_by_id(g)
     return None if row is None else (row.starboard_emoji, row.starboard_threshold)
+
+
+async def message_state(db: Database, g: int) -> object:
+    return await activity(db).message_state(guild_id=g, member_id=MEMBER)
+
+
+async def rewards(db: Database, g: int) -> object:
+    return [(row.level, row.role_id) for row in await db.levels_config.role_rewards(g)]
+
+
+def activity(db: Database) -> ILevelsActivityRepository:
+    """The per-message XP repository: the services use it, the facade has no attribute for it."""
+    return db.registry.get_repository(ILevelsActivityRepository)
 
 
 def raw(repository: object) -> Any:
@@ -145,6 +161,11 @@ async def with_afk(db: Database, g: int) -> object:
 
 async def with_levels(db: Database, g: int) -> object:
     return await db.levels.set_xp(guild_id=g, member_id=MEMBER, xp=19.5, level=0)
+
+
+async def with_levels_config(db: Database, g: int) -> object:
+    await ensure(db, g)
+    return await db.levels_config.create({"guild_id": g, "xp_cooldown_seconds": 5})
 
 
 async def with_snippet(db: Database, g: int) -> object:

@@ -244,12 +244,6 @@ def test_rejects_bad_configuration() -> None:
         TransactionMonitor(window=0)
 
 
-async def test_seed_name_is_an_alias(monitor: TransactionMonitor, clock: FakeClock) -> None:
-    async with monitor.monitored_transaction("x"):
-        clock.advance(0.2)
-    assert monitor.stats("x").total == 1
-
-
 class CapturingTransport(Transport):
     """Keeps every envelope the SDK would send."""
 

@@ -28,7 +28,6 @@ from tux.database.optimization.indexes import IndexOptimizer
 from tux.database.repositories.afk import AfkRepository
 from tux.database.repositories.audit_log import AuditLogRepository
 from tux.database.repositories.cached import CacheWrapper
-from tux.database.repositories.cached_tables import with_table_policies
 from tux.database.repositories.cases import CaseRepository
 from tux.database.repositories.guild import GuildRepository
 from tux.database.repositories.guild_config import GuildConfigRepository
@@ -92,8 +91,7 @@ def build_cache(settings: DatabaseSettings, client: DatabaseClient) -> CacheMana
     The DATABASE level uses ``client``'s engine (the ``cache_entry`` table of the same database).
     """
     try:
-        policies = with_table_policies(settings.cache_policies)
-        config = CacheConfig.from_settings(settings, policies, **settings.cache_options)
+        config = CacheConfig.from_settings(settings, settings.cache_policies, **settings.cache_options)
     except (TypeError, ValidationError) as error:
         raise ConfigurationError(f"invalid cache setting: {error}") from None
     return CacheManager.from_settings(settings, config=config, engine=client.engine, sessions=client.sessions)
@@ -166,8 +164,9 @@ class Database:
         register(ILevelsActivityRepository, LevelsActivityRepository(sessions))
 
     def _create_services(self) -> None:
+        """Build the services: ``db.<domain>_service`` beside the repositories named for their rows."""
         tx = self.transactions
-        self.moderation = ModerationService(
+        self.moderation_service = ModerationService(
             tx, cases=self.cases, member_status=self.member_status, audit_log=self.audit_log
         )
         self.snippet_service = SnippetService(
@@ -179,11 +178,13 @@ class Database:
             levels_config=self.levels_config,
             activity=self.registry.get_repository(ILevelsActivityRepository),
         )
-        self.guild_setup = GuildSetupService(
+        self.guild_setup_service = GuildSetupService(
             tx, guilds=self.guilds, guild_configs=self.guild_configs, permissions=self.permissions
         )
         self.afk_service = AfkService(tx, afk=self.afk)
         self.reminder_service = ReminderService(tx, reminders=self.reminders, guilds=self.guilds)
+        self.moderation = self.moderation_service  # the names before the rule, kept for callers
+        self.guild_setup = self.guild_setup_service
 
     @cached_property
     def controller(self) -> DatabaseController:

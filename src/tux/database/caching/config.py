@@ -1,9 +1,9 @@
 """Cache policy: how long each type of value lives, where, and which events invalidate it.
 
-Defaults follow the caching plan (guild config 1 h in memory and Redis, user levels 5 min in memory,
-cases and snippets 30 min in memory and Redis). Every policy also has a negative TTL (how long a "no
-such row" answer is kept) and the events that invalidate it, either one key (built from the event's
-fields) or the type's whole group in the event's guild.
+Defaults (guild config 1 h in memory and Redis, user levels 5 min in memory, cases and snippets 30 min
+in memory and Redis) weigh how often each changes against how often a bot reads it. Every policy also
+has a negative TTL (how long a "no such row" answer is kept) and the events that invalidate it, either
+one key (built from the event's fields) or the type's whole group in the event's guild.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import Any
 
+from tux.database.caching import names as n
 from tux.database.caching.keys import check_kind
 from tux.database.caching.types import CacheLevel
 from tux.database.exceptions import ValidationError
@@ -87,29 +88,33 @@ def _policy(
     return CachePolicy(ttl, negative_ttl, frozenset(levels), rules, **extra)
 
 
-_STANDINGS_RULES: EventRules = {"xp_update": None, "levels_config_update": None}
+_STANDINGS_RULES: EventRules = {n.XP_UPDATE: None, n.LEVELS_CONFIG_UPDATE: None}
 """Leaderboards and ranks: an XP change (or blacklisting) anywhere in the guild reorders them."""
-
-GUILD_DELETE_EVENT = "guild_delete"
-"""Invalidates every type's group in the guild; needs no rule."""
 
 DEFAULT_POLICIES: Mapping[str, CachePolicy] = MappingProxyType(
     {
-        "guild_config": _policy(3600, 300, {MEMORY, REDIS}, {"guild_config_update": None}),
-        "user_levels": _policy(300, 60, {MEMORY}, {"xp_update": ("user_id",)}),
-        "cases": _policy(1800, 60, {MEMORY, REDIS}, {"case_update": None}),
-        "snippets": _policy(1800, 120, {MEMORY, REDIS}, {"snippet_update": None}),
-        "member_status": _policy(600, 600, {MEMORY, REDIS}, {"member_status_update": ("user_id",)}),
-        "afk": _policy(600, 600, {MEMORY, REDIS}, {"afk_update": None}),
-        "starboard": _policy(1800, 300, {MEMORY, REDIS}, {"starboard_update": None}),
-        "levels_leaderboard": _policy(120, 30, {MEMORY, REDIS}, _STANDINGS_RULES, database_fallback=True),
-        "levels_rank": _policy(120, 30, {MEMORY, REDIS}, _STANDINGS_RULES, database_fallback=True),
-        "case_stats": _policy(600, 60, {MEMORY, REDIS}, {"case_update": None}, database_fallback=True),
+        n.GUILD_CONFIG: _policy(3600, 300, {MEMORY, REDIS}, {n.GUILD_CONFIG_UPDATE: None}),
+        n.USER_LEVELS: _policy(300, 60, {MEMORY}, {n.XP_UPDATE: ("user_id",)}),
+        n.CASES: _policy(1800, 60, {MEMORY, REDIS}, {n.CASE_UPDATE: None}),
+        n.SNIPPETS: _policy(1800, 120, {MEMORY, REDIS}, {n.SNIPPET_UPDATE: None}),
+        n.MEMBER_STATUS: _policy(600, 600, {MEMORY, REDIS}, {n.MEMBER_STATUS_UPDATE: ("user_id",)}),
+        n.AFK: _policy(600, 600, {MEMORY, REDIS}, {n.AFK_UPDATE: None}),
+        n.STARBOARD: _policy(1800, 300, {MEMORY, REDIS}, {n.STARBOARD_UPDATE: None}),
+        n.LEVELS_LEADERBOARD: _policy(120, 30, {MEMORY, REDIS}, _STANDINGS_RULES, database_fallback=True),
+        n.LEVELS_RANK: _policy(120, 30, {MEMORY, REDIS}, _STANDINGS_RULES, database_fallback=True),
+        n.CASE_STATS: _policy(600, 60, {MEMORY, REDIS}, {n.CASE_UPDATE: None}, database_fallback=True),
+        n.LEVELS_MESSAGE: _policy(
+            300, 60, {MEMORY, REDIS}, {n.XP_UPDATE: ("user_id",), n.LEVELS_CONFIG_UPDATE: None}
+        ),
+        n.LEVELS_REWARDS: _policy(3600, 300, {MEMORY, REDIS}, {n.LEVELS_CONFIG_UPDATE: None}),
     }
 )
-"""Policies per type. AFK is invalidated per guild because the AFK list of a guild is cached too.
-Leaderboard pages, ranks and case counts are expensive to compute in a large guild, so without Redis
-they are kept in the cache table; any XP change (any case change) in the guild invalidates them."""
+"""Policies per type. AFK is invalidated per guild (its whole group): AFK writes are rare, so one rule
+serves every write whether or not it names the member. Leaderboard pages, ranks and case counts are
+expensive to compute in a large guild, so without Redis they are kept in the cache table; any XP change
+(any case change) in the guild invalidates them. A member's XP decision inputs (``levels_message``) are
+dropped by the member's awards (any XP or blacklist change of the member) and by any change of the
+guild's levelling setup; a guild's role rewards (``levels_rewards``) are read on every level-up."""
 
 DEFAULT_POLICY = _policy(300, 60, {MEMORY}, {})
 """Policy of a type that has none configured: short-lived and local."""
@@ -121,8 +126,8 @@ class CacheConfig:
 
     Timeouts are in seconds. The Redis timeouts are short on purpose: the cache is an optimization, and
     a dead or blackholed Redis must cost a caller milliseconds, not seconds. The memory level's default
-    budget, 32 MiB (about 85,000 guild configs), keeps a bot process under the plan's 50 MB of cache
-    with room for everything else it holds.
+    budget, 32 MiB (about 85,000 guild configs), keeps a bot process's cache under 50 MB with room for
+    everything else it holds.
     """
 
     enabled: bool = True

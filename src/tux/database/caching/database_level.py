@@ -38,7 +38,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tux.database.caching.config import CacheConfig
-from tux.database.caching.keys import EPOCH_TAG, CacheKey, Targets
+from tux.database.caching.keys import EPOCH_TAG, Targets
+from tux.database.caching.region import CacheKey
 from tux.database.caching.serialization import SCHEMA_VERSION, new_stamp, unframe
 from tux.database.caching.stats import CacheStats
 from tux.database.caching.types import MISS, CacheLevel, Miss, NotFound, StoreResult

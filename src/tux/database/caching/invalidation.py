@@ -6,31 +6,20 @@ group in the guild. Every target of one event goes out as one invalidation: a si
 and group stamps in Redis and one bus message, never a scan. ``guild_delete`` drops every type's group
 in the guild.
 
-Call :meth:`emit` after the commit (``await sessions.after_commit(lambda: invalidation.emit(...))``):
-invalidating before the commit lets a concurrent reader cache the old row again.
+The cached repositories (:class:`~tux.database.repositories.cached.Invalidator`) and ``db.batch`` turn
+:meth:`targets` into invalidations after the commit: invalidating before it lets a concurrent reader
+cache the old row again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tux.database.caching.config import GUILD_DELETE_EVENT, CacheConfig
+from tux.database.caching.config import CacheConfig
 from tux.database.caching.keys import Targets, check_kind, group_tag, key_name
 from tux.database.caching.manager import CacheManager
+from tux.database.caching.names import GUILD_DELETE
 from tux.database.exceptions import ValidationError
-
-STANDARD_EVENTS = (
-    "guild_config_update",
-    "case_update",
-    "xp_update",
-    "snippet_update",
-    "afk_update",
-    "member_status_update",
-    "starboard_update",
-    "levels_config_update",
-    GUILD_DELETE_EVENT,
-)
-"""Events the default policies react to."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +61,7 @@ class CacheInvalidationManager:
     @property
     def events(self) -> frozenset[str]:
         """Every event that has a rule (plus ``guild_delete``)."""
-        return frozenset({*self._rules, GUILD_DELETE_EVENT})
+        return frozenset({*self._rules, GUILD_DELETE})
 
     def register(self, event: str, kind: str, key_fields: tuple[str, ...] | None = None) -> None:
         """Make ``event`` invalidate ``kind``: the key built from ``key_fields``, or the guild's group."""
@@ -83,7 +72,7 @@ class CacheInvalidationManager:
 
     def targets(self, event: str, *, guild_id: int | None, **fields: str | int) -> Targets:
         """Return everything ``event`` invalidates; unknown events and missing fields raise."""
-        if event == GUILD_DELETE_EVENT:
+        if event == GUILD_DELETE:
             kinds = sorted(
                 {*self._config.policies, *(r.kind for rules in self._rules.values() for r in rules)}
             )
@@ -98,9 +87,3 @@ class CacheInvalidationManager:
             names += target.names
             tags += target.tags
         return Targets(tuple(dict.fromkeys(names)), tuple(dict.fromkeys(tags)))
-
-    async def emit(self, event: str, *, guild_id: int | None, **fields: str | int) -> Targets:
-        """Invalidate what ``event`` makes stale, in one step per level; return what was invalidated."""
-        targets = self.targets(event, guild_id=guild_id, **fields)
-        await self._cache.invalidate_targets(targets)
-        return targets

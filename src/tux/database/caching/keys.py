@@ -14,21 +14,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from hashlib import blake2b
-from typing import TYPE_CHECKING, Generic, TypeVar
 
+from tux.database.core.ids import is_snowflake
 from tux.database.exceptions import ValidationError
-
-if TYPE_CHECKING:
-    from tux.database.caching.region import CacheRegion
-
-V = TypeVar("V")
 
 EPOCH_TAG = "*"
 """The group every key belongs to."""
 NO_GUILD = "-"
 """Guild segment of keys that belong to no guild."""
-MAX_GUILD_ID = 2**63 - 1
-"""Snowflakes are stored as signed 64-bit integers; no key is built for a larger guild id."""
 MAX_PART_LENGTH = 64
 """Longer parts are replaced by a hash, which keeps keys short enough for every level."""
 MAX_NAME_LENGTH = 400
@@ -49,7 +42,7 @@ def guild_segment(guild_id: int | None) -> str:
     """Return the key segment of ``guild_id``, refusing anything that is not a snowflake or ``None``."""
     if guild_id is None:
         return NO_GUILD
-    if type(guild_id) is not int or not 0 < guild_id <= MAX_GUILD_ID:
+    if not is_snowflake(guild_id):
         raise ValidationError(f"guild id must be a positive 64-bit int or None, got {guild_id!r}")
     return str(guild_id)
 
@@ -94,39 +87,6 @@ def tags_of(name: str) -> tuple[str, str, str]:
 def kind_of(name: str) -> str:
     """Return the type segment of a key name or tag."""
     return name.split(":", 1)[0]
-
-
-class CacheKey(Generic[V]):
-    """A built key: its name, its guild and the region (type, policy, codec) it belongs to.
-
-    Build keys with :meth:`CacheRegion.key <tux.database.caching.region.CacheRegion.key>`.
-    """
-
-    __slots__ = ("guild_id", "name", "region")
-
-    def __init__(self, region: CacheRegion[V], guild_id: int | None, name: str) -> None:
-        self.region = region
-        self.guild_id = guild_id
-        self.name = name
-
-    @property
-    def kind(self) -> str:
-        """The type segment."""
-        return self.region.kind
-
-    @property
-    def tags(self) -> tuple[str, str, str]:
-        """The groups this key belongs to."""
-        return tags_of(self.name)
-
-    def __repr__(self) -> str:
-        return f"CacheKey({self.name!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, CacheKey) and other.name == self.name
-
-    def __hash__(self) -> int:
-        return hash(self.name)
 
 
 @dataclass(frozen=True, slots=True)

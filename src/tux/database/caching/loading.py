@@ -12,59 +12,21 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 from loguru import logger
 
 from tux.database.caching.config import CacheConfig
-from tux.database.caching.keys import CacheKey, Targets, tags_of
+from tux.database.caching.keys import Targets, tags_of
 from tux.database.caching.memory import MemoryLevel
+from tux.database.caching.region import CacheKey, Fill, SharedLevel
 from tux.database.caching.snapshot import Frozen
 from tux.database.caching.tickets import FillTicket, TicketBook
 from tux.database.caching.types import MISS, NOT_FOUND, CacheLevel, StoreResult
 
 _FIRST_POLL = 0.001
 _MAX_POLL = 0.05
-
-
-class Fill(Protocol):
-    """A fill begun in a shared level."""
-
-    @property
-    def found(self) -> object:
-        """The value, when a current entry appeared since the read that missed; else ``MISS``."""
-        ...
-
-    @property
-    def contended(self) -> bool:
-        """Whether another process holds the key's lease and is loading it."""
-        ...
-
-
-class SharedLevel(Protocol):
-    """What the read-through needs from Redis and the cache table."""
-
-    @property
-    def level(self) -> CacheLevel:
-        """Which level this is."""
-        ...
-
-    async def read(self, key: CacheKey[Any]) -> object:
-        """Return the current value, ``NOT_FOUND`` or ``MISS``."""
-        ...
-
-    async def begin(self, key: CacheKey[Any], *, lease: bool) -> Fill | None:
-        """Begin a fill; ``None`` when the level cannot take one now."""
-        ...
-
-    async def store(self, key: CacheKey[Any], fill: Any, body: bytes, ttl: float) -> StoreResult:
-        """Store if nothing was invalidated since ``fill`` began."""
-        ...
-
-    async def release(self, key: CacheKey[Any], fill: Any) -> None:
-        """Abandon ``fill`` (give up its lease)."""
-        ...
 
 
 class ReadThrough:

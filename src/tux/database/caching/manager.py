@@ -38,15 +38,14 @@ from tux.database.caching.database_level import DatabaseLevel
 from tux.database.caching.keys import (
     EPOCH_TAG,
     NO_GUILD,
-    CacheKey,
     Targets,
     check_kind,
     kind_of,
     parse_pattern,
 )
-from tux.database.caching.loading import ReadThrough, SharedLevel
+from tux.database.caching.loading import ReadThrough
 from tux.database.caching.memory import MemoryLevel
-from tux.database.caching.region import CacheRegion
+from tux.database.caching.region import CacheKey, CacheRegion, SharedLevel
 from tux.database.caching.snapshot import Frozen
 from tux.database.caching.stats import CacheStats, CacheStatsSnapshot
 from tux.database.caching.tickets import TicketBook
@@ -214,7 +213,6 @@ class CacheManager:
             )
             stats = self._stats.region(kind)
             region = CacheRegion(
-                self,
                 kind,
                 policy=policy,
                 value_type=value_type,

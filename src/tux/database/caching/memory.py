@@ -27,14 +27,14 @@ import time
 from collections.abc import Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
-from tux.database.caching.keys import EPOCH_TAG, CacheKey, tags_of
+from tux.database.caching.keys import EPOCH_TAG, tags_of
 from tux.database.caching.snapshot import Copier, Frozen, allocated, approximate_size
 from tux.database.caching.stats import MemoryFigures
 from tux.database.caching.types import MISS, NOT_FOUND, Miss
 from tux.database.core.session import NO_UNITS, SessionProvider, open_units
 
 if TYPE_CHECKING:
-    from tux.database.caching.region import CacheRegion
+    from tux.database.caching.region import CacheKey, CacheRegion
 
 Method = Callable[..., Coroutine[Any, Any, Any]]
 _NO_ARGUMENT: Any = object()

@@ -45,7 +45,8 @@ from redis.exceptions import RedisError
 
 from tux.database.caching.circuit import CircuitBreaker
 from tux.database.caching.config import CacheConfig
-from tux.database.caching.keys import EPOCH_TAG, CacheKey, Targets, tags_of
+from tux.database.caching.keys import EPOCH_TAG, Targets, tags_of
+from tux.database.caching.region import CacheKey
 from tux.database.caching.serialization import SCHEMA_VERSION, new_stamp, unframe
 from tux.database.caching.stats import CacheStats
 from tux.database.caching.types import MISS, CacheLevel, Miss, NotFound, StoreResult

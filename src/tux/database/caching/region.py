@@ -1,24 +1,22 @@
-"""Regions: one per cached type, binding its policy, codec and counters to the keys it builds.
+"""Regions and keys: one region per cached type, binding its policy, codec and counters to its keys.
 
-A region is what a repository holds: ``region.key(guild_id, user_id)`` builds a key cheaply (one
-string; per-guild keys are reused), and the key carries the region, so a lookup needs no dictionary
-search to find its policy, its levels or its counters.
+``CacheManager.region(kind, value_type)`` makes a region; the cached repositories
+(:mod:`~tux.database.repositories.cached`) hold one per lookup. ``region.key(guild_id, *parts)`` builds
+a key cheaply (one string; per-guild keys are reused), and the key carries the region, so a lookup
+needs no dictionary search to find its policy, its levels or its counters. The protocols of the shared
+levels (Redis, the cache table) live here because a region lists the ones it reads through; nothing in
+this module imports the manager or the levels, so the package has no import cycle.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from tux.database.caching.config import CachePolicy
-from tux.database.caching.keys import CacheKey, check_kind, group_tag, key_name
+from tux.database.caching.keys import check_kind, key_name, tags_of
 from tux.database.caching.serialization import Codec, fingerprint
 from tux.database.caching.stats import RegionStats
-from tux.database.caching.types import CacheLevel, Miss
-
-if TYPE_CHECKING:
-    from tux.database.caching.loading import SharedLevel
-    from tux.database.caching.manager import CacheManager
+from tux.database.caching.types import CacheLevel, StoreResult
 
 V = TypeVar("V")
 GUILD_KEY_MEMO_SIZE = 65_536
@@ -26,13 +24,83 @@ GUILD_KEY_MEMO_SIZE = 65_536
 then allocate nothing. The memo is dropped whole when it reaches this size."""
 
 
+class CacheKey(Generic[V]):
+    """A built key: its name, its guild and the region (type, policy, codec) it belongs to.
+
+    Build keys with :meth:`CacheRegion.key <tux.database.caching.region.CacheRegion.key>`.
+    """
+
+    __slots__ = ("guild_id", "name", "region")
+
+    def __init__(self, region: CacheRegion[V], guild_id: int | None, name: str) -> None:
+        self.region = region
+        self.guild_id = guild_id
+        self.name = name
+
+    @property
+    def kind(self) -> str:
+        """The type segment."""
+        return self.region.kind
+
+    @property
+    def tags(self) -> tuple[str, str, str]:
+        """The groups this key belongs to."""
+        return tags_of(self.name)
+
+    def __repr__(self) -> str:
+        return f"CacheKey({self.name!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CacheKey) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+
+class Fill(Protocol):
+    """A fill begun in a shared level."""
+
+    @property
+    def found(self) -> object:
+        """The value, when a current entry appeared since the read that missed; else ``MISS``."""
+        ...
+
+    @property
+    def contended(self) -> bool:
+        """Whether another process holds the key's lease and is loading it."""
+        ...
+
+
+class SharedLevel(Protocol):
+    """What the read-through needs from Redis and the cache table."""
+
+    @property
+    def level(self) -> CacheLevel:
+        """Which level this is."""
+        ...
+
+    async def read(self, key: CacheKey[Any]) -> object:
+        """Return the current value, ``NOT_FOUND`` or ``MISS``."""
+        ...
+
+    async def begin(self, key: CacheKey[Any], *, lease: bool) -> Fill | None:
+        """Begin a fill; ``None`` when the level cannot take one now."""
+        ...
+
+    async def store(self, key: CacheKey[Any], fill: Any, body: bytes, ttl: float) -> StoreResult:
+        """Store if nothing was invalidated since ``fill`` began."""
+        ...
+
+    async def release(self, key: CacheKey[Any], fill: Any) -> None:
+        """Abandon ``fill`` (give up its lease)."""
+        ...
+
+
 class CacheRegion(Generic[V]):
     """The cache of one type of value.
 
     Parameters
     ----------
-    manager
-        The cache manager that owns the levels.
     kind
         Type name, the first segment of every key.
     policy
@@ -46,7 +114,6 @@ class CacheRegion(Generic[V]):
     """
 
     __slots__ = (
-        "_manager",
         "codec",
         "fingerprint",
         "guild_keys",
@@ -61,7 +128,6 @@ class CacheRegion(Generic[V]):
 
     def __init__(
         self,
-        manager: CacheManager,
         kind: str,
         *,
         policy: CachePolicy,
@@ -70,7 +136,6 @@ class CacheRegion(Generic[V]):
         shared: tuple[SharedLevel, ...],
         stats: RegionStats,
     ) -> None:
-        self._manager = manager
         self.guild_keys = GuildKeys(self)
         """``guild_keys[guild_id]``: the key of this type's value for a guild, made once (an ``int``
         id; a new one is checked). A dictionary lookup on the hot path, not a call."""
@@ -94,30 +159,6 @@ class CacheRegion(Generic[V]):
         if parts or type(guild_id) is not int:
             return CacheKey(self, guild_id, key_name(self.kind, guild_id, parts))
         return self.guild_keys[guild_id]
-
-    def group(self, guild_id: int | None) -> str:
-        """Return the tag of every key of this type in ``guild_id``."""
-        return group_tag(self.kind, guild_id)
-
-    async def get(self, key: CacheKey[V]) -> V | Miss | None:
-        """See :meth:`CacheManager.get`."""
-        return await self._manager.get(key)
-
-    async def get_or_load(self, key: CacheKey[V], loader: Callable[[], Awaitable[V | None]]) -> V | None:
-        """See :meth:`CacheManager.get_or_load`."""
-        return await self._manager.get_or_load(key, loader)
-
-    async def set(self, key: CacheKey[V], value: V | None, ttl: float | None = None) -> None:
-        """See :meth:`CacheManager.set`."""
-        await self._manager.set(key, value, ttl)
-
-    async def invalidate(self, key: CacheKey[V]) -> None:
-        """Invalidate one key of this region."""
-        await self._manager.invalidate(key)
-
-    async def invalidate_guild(self, guild_id: int | None) -> None:
-        """Invalidate every key of this type in ``guild_id`` (one atomic step)."""
-        await self._manager.invalidate(f"{self.group(guild_id)}:*")
 
 
 class GuildKeys(dict[int, CacheKey[V]]):

@@ -21,11 +21,10 @@ from typing import Any
 from sqlalchemy import Column, Table
 from sqlalchemy.engine import Dialect
 
+from tux.database.core.ids import INT64_MAX, INT64_MIN
 from tux.database.exceptions import ValidationError
 from tux.database.operations.rows import BatchValidationError, Row, client_defaults
 from tux.database.repositories.validation import (
-    INT64_MAX,
-    INT64_MIN,
     ColumnSpec,
     coerce_value,
     column_specs,

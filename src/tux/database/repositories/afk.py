@@ -1,7 +1,8 @@
 """``AfkRepository``: one AFK entry per member and guild, replaced atomically, expired ones listed.
 
 The key is ``(member_id, guild_id)`` in ``find_by_id``/``update``/``delete`` whatever the order of the
-table's key columns (the plan's order, shared with ``levels``).
+table's key columns: member first, as Tux's AFK and levels controllers take it (shared with ``levels``,
+see :data:`~tux.database.repositories.support.MEMBER_KEY`).
 """
 
 from __future__ import annotations

@@ -82,7 +82,17 @@ class SQLAlchemyRepository(IRepository[ModelT]):
         return values[0] if len(values) == 1 else values
 
     def _pk_values(self, identity: Identity) -> dict[str, Any]:
-        """Return ``identity`` checked and coerced, by primary-key field name."""
+        """Return ``identity`` checked and coerced, by primary-key field name.
+
+        A composite key is a tuple in :attr:`identity_fields` order or, in any order, a mapping of the
+        key fields (``{"guild_id": g, "member_id": m}``), which reads the same on every table.
+        """
+        if isinstance(identity, Mapping):
+            if set(identity) != set(self._pk_names):
+                raise ValidationError(
+                    f"{self.model.__name__} is keyed by ({', '.join(self._pk_names)}); got {sorted(identity)}"
+                )
+            identity = tuple(identity[name] for name in self._pk_names)
         values = identity if isinstance(identity, tuple) else (identity,)
         if len(values) != len(self._pk_names):
             raise ValidationError(
@@ -125,7 +135,7 @@ class SQLAlchemyRepository(IRepository[ModelT]):
         """Return the dialect's ``insert`` construct (it has ``on_conflict_do_*``) for ``model``."""
         return dialect_insert(self._sessions, self.model)
 
-    async def find_by_id(self, id: Identity) -> ModelT | None:  # noqa: A002 - the plan's interface name
+    async def find_by_id(self, id: Identity) -> ModelT | None:  # noqa: A002 - public keyword of IRepository
         """Return the row with primary key ``id``, or ``None``."""
         found = await self._instances(self._by_id, self._pk_values(id))
         return found[0] if found else None

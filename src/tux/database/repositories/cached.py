@@ -6,10 +6,10 @@ interface (so ``isinstance`` and the registry's typing hold) whose methods are m
 
 * a **lookup** is served from the cache outside a unit of work (``CacheManager.peek``, the memory
   level without a coroutine, then ``CacheManager.load``) and goes to the repository inside one
-  (values there may be uncommitted, and a task must read its own writes). The
-  cache holds the row, or a page of rows as tuples (:mod:`~tux.database.repositories.cached_rows`);
-  each call gets rebuilt model instances, so a hit returns what the database read returns, and "not
-  found" is cached too. A memory hit of one guild's row (guild config, prefix) is served by the
+  (values there may be uncommitted, and a task must read its own writes). The cache holds the row
+  frozen, or a page of rows as tuples (:mod:`~tux.database.repositories.cached_rows`); each call gets
+  them thawed into new detached model instances, so a hit returns what the database read returns, and
+  "not found" is cached too. A memory hit of one guild's row (guild config, prefix) is served by the
   memory level's guild reader without any further call;
 * a **write** runs, then hands the changes its table entry derives from the arguments and the result to
   :class:`Invalidator`, which registers their invalidation with ``sessions.after_commit``: queued
@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Coroutine, Iterable
-from typing import Any, cast
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from typing import Any, TypeVar, cast
 
 from loguru import logger
 
@@ -34,13 +34,16 @@ from tux.database.caching.invalidation import CacheInvalidationManager
 from tux.database.caching.keys import EPOCH_TAG, Targets, group_tag, kind_of
 from tux.database.caching.manager import CacheManager
 from tux.database.caching.types import MISS
+from tux.database.core.ids import is_snowflake
 from tux.database.core.session import NO_UNITS, SessionProvider, open_units
 from tux.database.exceptions import ConfigurationError, DatabaseError, ValidationError
+from tux.database.repositories.cached_checks import check_tables
 from tux.database.repositories.cached_rows import RowCodec
-from tux.database.repositories.cached_specs import FAILED, Change, Changes, Lookup, Table, snowflakes
-from tux.database.repositories.cached_tables import TABLES
+from tux.database.repositories.cached_specs import FAILED, CacheTable, Change, Changes, Lookup
+from tux.database.repositories.cached_tables import CACHE_TABLES
 
 Method = Callable[..., Coroutine[Any, Any, Any]]
+T = TypeVar("T")
 _NOT_SENT = ValidationError
 """Bad input is refused before any SQL is built: such a write changed nothing."""
 
@@ -78,14 +81,20 @@ class Invalidator:
 
     def _targets(self, change: Change) -> Targets:
         kinds, per_member = self._kinds_of(change.event)
-        if not snowflakes(change.guild_id):
+        guild, member = change.guild_id, change.user_id
+        if not is_snowflake(guild):
             return Targets(tags=kinds)  # unknown guild: the types in every guild
-        guild = cast(int, change.guild_id)
-        if snowflakes(change.user_id):
-            return self._invalidation.targets(change.event, guild_id=guild, user_id=cast(int, change.user_id))
+        if is_snowflake(member):
+            return self._invalidation.targets(change.event, guild_id=guild, user_id=member)
         if per_member:  # unknown member: the types' groups in the guild
             return Targets(tags=tuple(group_tag(kind, guild) for kind in kinds))
         return self._invalidation.targets(change.event, guild_id=guild)
+
+    def kinds_of(self, event: str) -> frozenset[str] | None:
+        """Return the kinds ``event`` invalidates, or ``None`` when no rule knows it."""
+        if event not in self._invalidation.events:
+            return None
+        return frozenset(self._kinds_of(event)[0])
 
     def _kinds_of(self, event: str) -> tuple[tuple[str, ...], bool]:
         """Return the types ``event`` invalidates and whether it drops some of them per member."""
@@ -134,6 +143,15 @@ class CacheWrapper:
         The session provider the repositories use (tells whether a unit of work is open).
     invalidation
         Event rules (default: from the cache's policies).
+    tables
+        The cache table of each interface, checked against the policies here
+        (:func:`~tux.database.repositories.cached_checks.check_tables`).
+
+    Raises
+    ------
+    ConfigurationError
+        If a table names a kind without a policy or an event without a rule, or declares a write whose
+        event drops none of its kinds.
     """
 
     def __init__(
@@ -141,14 +159,17 @@ class CacheWrapper:
         cache: CacheManager,
         sessions: SessionProvider,
         invalidation: CacheInvalidationManager | None = None,
+        tables: Mapping[type[Any], CacheTable] = CACHE_TABLES,
     ) -> None:
         self._cache = cache
         self._sessions = sessions
         self._invalidator = Invalidator(cache, invalidation)
+        self._tables = tables
+        check_tables(tables, cache.config, self._invalidator.kinds_of)
 
-    def __call__(self, interface: type[Any], repository: Any) -> Any:
+    def __call__(self, interface: type[T], repository: T, /) -> T:
         """Return ``repository`` behind the cache, or as it is when its interface has no table."""
-        table = TABLES.get(interface)
+        table = self._tables.get(interface)
         if table is None:
             return repository
         _check_coverage(type(repository), table)
@@ -164,10 +185,10 @@ class CacheWrapper:
             _describe(method, interface, type(repository), name)
         namespace = {**methods, "__module__": __name__}
         cls = type(f"Cached{type(repository).__name__}", (CachedRepository, interface), namespace)
-        return cls(repository)
+        return cast(T, cls(repository))  # a subclass of interface, made just above
 
     def _looking_up(self, name: str, lookup: Lookup, kind: str, codec: RowCodec[Any]) -> Method:
-        value_type, snapshot, project = _shape(lookup, codec)
+        value_type, freeze, project = _shape(lookup, codec)
         region = self._cache.region(lookup.kind or kind, value_type)
         build_key = lookup.key
         load = lookup.load
@@ -178,7 +199,7 @@ class CacheWrapper:
         async def load_row(repository: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             method = getattr(repository, name) if load is None else functools.partial(load, repository)
             instance = await method(*args, **kwargs)
-            return None if instance is None else snapshot(instance)
+            return None if instance is None else freeze(instance)
 
         async def read(self: CachedRepository, *args: Any, **kwargs: Any) -> Any:
             if open_units() is NO_UNITS or current() is None:
@@ -193,7 +214,7 @@ class CacheWrapper:
 
         if not lookup.per_guild:
             return read
-        thaw = codec.rebuild if lookup.shape == "row" and lookup.project is None else project
+        thaw = codec.thaw if lookup.shape == "row" and lookup.project is None else project
         return self._cache.memory.guild_reader(region, thaw, sessions=self._sessions, fallback=read)
 
     def _writing(self, name: str, changes: Changes) -> Method:
@@ -229,7 +250,7 @@ class CacheWrapper:
 def _shape(lookup: Lookup, codec: RowCodec[Any]) -> tuple[Any, Callable[[Any], Any], Callable[[Any], Any]]:
     """Return how a lookup's values are typed, kept (from what the repository returned) and returned."""
     if lookup.shape == "row":
-        return codec.value_type, codec.snapshot, lookup.project or codec.rebuild
+        return codec.value_type, codec.freeze, lookup.project or codec.thaw
     if lookup.shape == "page":
         return codec.page_type, codec.freeze_page, lookup.project or codec.thaw_page
     return lookup.shape, _same, lookup.project or _same
@@ -254,7 +275,7 @@ def _public_coroutines(cls: type[Any]) -> set[str]:
     }
 
 
-def _check_coverage(cls: type[Any], table: Table) -> None:
+def _check_coverage(cls: type[Any], table: CacheTable) -> None:
     """Refuse a repository whose coroutine methods and table disagree (a write could skip invalidation)."""
     named = set(table.lookups) | set(table.reads) | set(table.writes)
     implemented = _public_coroutines(cls)

@@ -8,7 +8,7 @@ header either, since a row holds only immutable scalars: JSON columns are kept a
 Rows are immutable, so the memory level shares them with every reader without copying, and Redis
 stores them as msgpack arrays. ``row["prefix"]`` reads a column, as on a ``dict``.
 
-:meth:`RowCodec.rebuild` turns a row into a detached instance of the model, the same type, state and
+:meth:`RowCodec.thaw` turns a row into a detached instance of the model, the same type, state and
 identity a database read returns after its session closed, so a lookup looks the same whether it was
 served from the cache or from the database, and a caller that changes the instance it got changes
 nothing anyone else gets. A list of rows (a leaderboard page) is kept as a tuple of rows.
@@ -88,10 +88,10 @@ class RowCodec(Generic[M]):
         self.page_type: Any = tuple[self.row_type, ...]  # type: ignore[name-defined]
         """Type of a cached list of rows: a tuple of rows, immutable, so the memory level shares it
         without copying and each reader gets its own instances from :meth:`thaw_page`."""
-        self.rebuild: Callable[[Row], M] = self._decode_and_rebuild if self._json else _rebuilder(model)
+        self.thaw: Callable[[Row], M] = self._decode_and_thaw if self._json else _thawer(model)
         """Return a new detached instance whose attributes are the values of a row."""
 
-    def snapshot(self, instance: M) -> Row:
+    def freeze(self, instance: M) -> Row:
         """Return the row of ``instance`` (loaded by a repository, so every column is present)."""
         values = [getattr(instance, name) for name in self._columns]
         for index in self._json:
@@ -100,29 +100,29 @@ class RowCodec(Generic[M]):
 
     def freeze_page(self, instances: list[M]) -> tuple[Row, ...]:
         """Return the rows of ``instances`` (a list a repository loaded) in the cached page form."""
-        return tuple([self.snapshot(instance) for instance in instances])
+        return tuple([self.freeze(instance) for instance in instances])
 
     def thaw_page(self, page: tuple[Row, ...]) -> list[M]:
         """Return new detached instances of the rows of ``page``, in order."""
-        rebuild = self.rebuild
-        return [rebuild(row) for row in page]
+        thaw = self.thaw
+        return [thaw(row) for row in page]
 
-    def _decode_and_rebuild(self, row: Row) -> M:
+    def _decode_and_thaw(self, row: Row) -> M:
         values = _as_dict(row)
         for name in self._json_names:
             values[name] = _json_decode(values[name])
         return detached_instance(self.model, values)
 
 
-def _rebuilder(model: type[M]) -> Callable[[Row], M]:
+def _thawer(model: type[M]) -> Callable[[Row], M]:
     """Return ``detached_instance`` of ``model`` and a row's fields, written out: every guild row's hit."""
 
-    def rebuild(row: Row) -> M:
+    def thaw(row: Row) -> M:
         instance: M = _new(model)
         instance.__dict__ = _as_dict(row)
         return instance
 
-    return rebuild
+    return thaw
 
 
 def _value_type(column: Column[Any]) -> Any:

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
 
-from tux.database.caching.keys import CacheKey
-from tux.database.caching.region import CacheRegion
+from tux.database.caching.region import CacheKey, CacheRegion
+from tux.database.core.ids import INT64_MAX
 from tux.database.models.base import Base
-from tux.database.repositories.validation import INT64_MAX
 
 
 class _Failed:
@@ -54,6 +53,22 @@ Changes = Callable[..., Iterable[Change]]
 
 
 @dataclass(frozen=True, slots=True)
+class Write:
+    """A write method's declaration: the events it reports, and how it derives its changes.
+
+    ``events`` is what the start-up checks (:mod:`~tux.database.repositories.cached_checks`) hold
+    against the policies; ``changes`` must report only those events.
+    """
+
+    events: tuple[str, ...]
+    changes: Changes
+
+    def __call__(self, result: object, *args: Any, **kwargs: Any) -> Iterable[Change]:
+        """Return what a call of the write changed (``result`` is :data:`FAILED` when it raised)."""
+        return self.changes(result, *args, **kwargs)
+
+
+@dataclass(frozen=True, slots=True)
 class Lookup:
     """A read the cache serves.
 
@@ -65,7 +80,7 @@ class Lookup:
     load
         Loads the model instance to cache; default: the method itself with the same arguments.
     project
-        Turns the cached row into what the method returns; default: the rebuilt model instance. It may
+        Turns the cached row into what the method returns; default: the thawed model instance. It may
         get the cached row itself (a guild row's memory hit), so it reads it and never changes it.
     per_guild
         The key is the guild key of the call's only argument (a guild-keyed row): a call with one
@@ -87,7 +102,7 @@ class Lookup:
 
 
 @dataclass(frozen=True, slots=True)
-class Table:
+class CacheTable:
     """Everything the cache does for one repository interface.
 
     Parameters
@@ -101,25 +116,26 @@ class Table:
     reads
         Reads that always go to the database (lists, counts, filtered searches, ...).
     writes
-        Every writing method and the changes it makes.
+        Every writing method, the events it reports and the changes it makes.
     """
 
     kind: str | None
     model: type[Base] | None
     lookups: Mapping[str, Lookup] = field(default_factory=lambda: MappingProxyType({}))
     reads: frozenset[str] = frozenset()
-    writes: Mapping[str, Changes] = field(default_factory=lambda: MappingProxyType({}))
+    writes: Mapping[str, Write] = field(default_factory=lambda: MappingProxyType({}))
 
-
-def snowflakes(*values: object) -> bool:
-    """Whether every value is a positive 64-bit int (``bool`` is not an id)."""
-    return all(type(value) is int and 0 < value <= INT64_MAX for value in values)
+    @property
+    def kinds(self) -> frozenset[str]:
+        """Every cache kind the table's lookups fill."""
+        kinds = (lookup.kind or self.kind for lookup in self.lookups.values())
+        return frozenset(kind for kind in kinds if kind is not None)
 
 
 def key_of(region: CacheRegion[Any], guild_id: object, *parts: object) -> CacheKey[Any] | None:
     """Return the key of ``parts`` in ``guild_id`` if ids are plain snowflakes and names are text.
 
-    Written out rather than built on :func:`snowflakes`: it runs on every cache hit.
+    The checks are :func:`~tux.database.core.ids.is_snowflake` written out: this runs on every cache hit.
     """
     if type(guild_id) is not int or not 0 < guild_id <= INT64_MAX:
         return None
@@ -133,8 +149,13 @@ def key_of(region: CacheRegion[Any], guild_id: object, *parts: object) -> CacheK
 
 
 def pair(identity: object, *, member_first: bool) -> tuple[object, object]:
-    """Return ``(guild, member)`` of a composite identity, or ``(None, None)`` if it is not a pair."""
+    """Return ``(guild, member)`` of a composite identity, or ``(None, None)`` if it is not a pair.
+
+    The identity is a tuple in the table's order or a mapping of ``guild_id`` and ``member_id``.
+    """
     if not isinstance(identity, tuple) or len(identity) != 2:
+        if isinstance(identity, Mapping) and identity.keys() == {"guild_id", "member_id"}:
+            return identity["guild_id"], identity["member_id"]
         return None, None
     first, second = identity
     return (second, first) if member_first else (first, second)

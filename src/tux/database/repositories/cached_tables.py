@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterable, Mapping
 from operator import itemgetter
 from typing import Any
 
-from tux.database.caching.keys import CacheKey
-from tux.database.caching.region import CacheRegion
+from tux.database.caching import names as n
+from tux.database.caching.region import CacheKey, CacheRegion
+from tux.database.core.ids import is_snowflake
 from tux.database.models import (
     AFK,
     Case,
@@ -30,7 +31,16 @@ from tux.database.models import (
     Starboard,
 )
 from tux.database.models.guild_config import CHANNEL_AND_ROLE_COLUMNS
-from tux.database.repositories.cached_specs import FAILED, Change, Changes, Lookup, Table, key_of, pair
+from tux.database.repositories.cached_specs import (
+    FAILED,
+    CacheTable,
+    Change,
+    Changes,
+    Lookup,
+    Write,
+    key_of,
+    pair,
+)
 from tux.database.repositories.interfaces import (
     IAfkRepository,
     ICaseRepository,
@@ -44,7 +54,6 @@ from tux.database.repositories.interfaces import (
     IStarboardRepository,
 )
 from tux.database.repositories.records import MessageState, ModerationSettings
-from tux.database.repositories.validation import INT64_MAX
 
 BASE_READS = frozenset({"find_by_id", "find_all", "find_one", "exists", "count"})
 Place = tuple[object, object]
@@ -57,7 +66,7 @@ def _get(data: object, name: str | None) -> object:
 
 def natural_writes(
     event: str, of_id: Callable[[object], Place], guild_field: str, member_field: str | None = None
-) -> dict[str, Changes]:
+) -> dict[str, Write]:
     """The generic writes of a table keyed by its guild (and member): changes from the key or the data.
 
     An ``update`` whose data moves the row to another key changes both places.
@@ -72,15 +81,16 @@ def natural_writes(
         moved = isinstance(data, Mapping) and any(name in data for name in (guild_field, member_field))
         return [Change(event, *of_id(id)), *([from_data(data)] if moved else [])]
 
-    return {
-        "create": lambda result, data: [from_data(data)],
-        "upsert": lambda result, data, **_: [from_data(data)],
-        "update": update,
-        "delete": lambda result, id: [] if result is False else [Change(event, *of_id(id))],  # noqa: A006
-    }
+    return emits(
+        event,
+        create=lambda result, data: [from_data(data)],
+        upsert=lambda result, data, **_: [from_data(data)],
+        update=update,
+        delete=lambda result, id: [] if result is False else [Change(event, *of_id(id))],  # noqa: A006
+    )
 
 
-def surrogate_writes(event: str) -> dict[str, Changes]:
+def surrogate_writes(event: str) -> dict[str, Write]:
     """The generic writes of a table keyed by a surrogate id (the guild is in the data or the result).
 
     A delete, or an update that moves a row to another guild, does not tell the old guild: every guild's
@@ -94,12 +104,18 @@ def surrogate_writes(event: str) -> dict[str, Changes]:
             return [Change(event)]
         return [Change(event, result.guild_id)]
 
-    return {
-        "create": lambda result, data: [Change(event, _get(data, "guild_id"))],
-        "upsert": lambda result, data, **_: [Change(event)],
-        "update": update,
-        "delete": lambda result, id: [] if result is False else [Change(event)],  # noqa: A006
-    }
+    return emits(
+        event,
+        create=lambda result, data: [Change(event, _get(data, "guild_id"))],
+        upsert=lambda result, data, **_: [Change(event)],
+        update=update,
+        delete=lambda result, id: [] if result is False else [Change(event)],  # noqa: A006
+    )
+
+
+def emits(event: str, **changes: Changes) -> dict[str, Write]:
+    """Declare write methods that report ``event``: method name -> how it derives its changes."""
+    return {name: Write((event,), derive) for name, derive in changes.items()}
 
 
 def _guild_of(identity: object) -> Place:
@@ -124,15 +140,17 @@ def _moderation_settings(row: dict[str, Any]) -> ModerationSettings:
     return ModerationSettings(row["id"], *(row[name] for name in CHANNEL_AND_ROLE_COLUMNS))
 
 
-def _no_change(*_: object, **__: object) -> list[Change]:
+def _nothing(*_: object, **__: object) -> list[Change]:
     return []
 
 
+NO_CHANGE = Write((), _nothing)
+"""A write that changes nothing cached (a guild row, a case-number counter)."""
+
+
 def _guild_key(region: CacheRegion[Any], guild_id: object) -> CacheKey[Any] | None:
-    """Key of a per-guild row: the hottest lookups, so the id check is written out here."""
-    if type(guild_id) is int and 0 < guild_id <= INT64_MAX:
-        return region.guild_keys[guild_id]
-    return None
+    """Key of a per-guild row (a memory hit of a positional id never gets here: the guild reader)."""
+    return region.guild_keys[guild_id] if is_snowflake(guild_id) else None
 
 
 def _member_key(region: CacheRegion[Any], guild_id: object, member_id: object) -> CacheKey[Any] | None:
@@ -141,30 +159,6 @@ def _member_key(region: CacheRegion[Any], guild_id: object, member_id: object) -
 
 def _case_key(region: CacheRegion[Any], guild_id: object, case_number: object) -> CacheKey[Any] | None:
     return key_of(region, guild_id, case_number)
-
-
-REWARDS_POLICY: Mapping[str, Any] = {
-    "ttl": 3600.0,
-    "negative_ttl": 300.0,
-    "levels": ("memory", "redis"),
-    "invalidated_by": {"levels_config_update": None},
-}
-"""Cache policy of a guild's role rewards (``levels_rewards``), read on every level-up."""
-MESSAGE_STATE_POLICY: Mapping[str, Any] = {
-    "ttl": 300.0,
-    "negative_ttl": 60.0,
-    "levels": ("memory", "redis"),
-    "invalidated_by": {"xp_update": ("user_id",), "levels_config_update": None},
-}
-"""Cache policy of a member's XP decision inputs (``levels_message``): dropped by the member's awards
-(and every other XP or blacklist change of the member) and by any change of the guild's levelling
-setup. Applied by :func:`with_table_policies` under whatever a deployment configures for the type."""
-
-
-def with_table_policies(overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
-    """Return the per-type policy overrides with the policies of the types these tables add."""
-    added = {"levels_message": MESSAGE_STATE_POLICY, "levels_rewards": REWARDS_POLICY}
-    return {**overrides, **{kind: {**policy, **overrides.get(kind, {})} for kind, policy in added.items()}}
 
 
 def _rewards_key(region: CacheRegion[Any], guild_id: object) -> CacheKey[Any] | None:
@@ -193,10 +187,8 @@ def _rank_key(region: CacheRegion[Any], *, guild_id: object, member_id: object) 
     return key_of(region, guild_id, member_id)
 
 
-def _id_key(region: CacheRegion[Any], id: object) -> CacheKey[Any] | None:  # noqa: A002 - interface name
-    if type(id) is int and 0 < id <= INT64_MAX:
-        return region.guild_keys[id]
-    return None
+def _id_key(region: CacheRegion[Any], id: object) -> CacheKey[Any] | None:  # noqa: A002 - the interface's name
+    return _guild_key(region, id)
 
 
 _by_guild = Lookup(key=_id_key, per_guild=True)
@@ -220,21 +212,21 @@ def _snippet(mode: str) -> Lookup:
     return Lookup(key=lambda region, guild_id, name: key_of(region, guild_id, mode, name))
 
 
-TABLES: Mapping[type[Any], Table] = {
-    IGuildRepository: Table(
+CACHE_TABLES: Mapping[type[Any], CacheTable] = {
+    IGuildRepository: CacheTable(
         kind=None,
         model=None,
         reads=BASE_READS,
         writes={
-            "create": _no_change,
-            "update": _no_change,
-            "upsert": _no_change,
-            "ensure": _no_change,
-            "delete": lambda result, id: [] if result is False else [Change("guild_delete", id)],  # noqa: A006
+            **dict.fromkeys(("create", "update", "upsert", "ensure"), NO_CHANGE),
+            **emits(
+                n.GUILD_DELETE,
+                delete=lambda result, id: [] if result is False else [Change(n.GUILD_DELETE, id)],  # noqa: A006
+            ),
         },
     ),
-    IGuildConfigRepository: Table(
-        kind="guild_config",
+    IGuildConfigRepository: CacheTable(
+        kind=n.GUILD_CONFIG,
         model=GuildConfig,
         lookups={
             "find_by_id": _by_guild,
@@ -243,12 +235,15 @@ TABLES: Mapping[type[Any], Table] = {
         },
         reads=BASE_READS,
         writes={
-            **natural_writes("guild_config_update", _guild_of, "id"),
-            "upsert_config": lambda result, guild_id, data: [Change("guild_config_update", guild_id)],
+            **natural_writes(n.GUILD_CONFIG_UPDATE, _guild_of, "id"),
+            **emits(
+                n.GUILD_CONFIG_UPDATE,
+                upsert_config=lambda result, guild_id, data: [Change(n.GUILD_CONFIG_UPDATE, guild_id)],
+            ),
         },
     ),
-    IMemberStatusRepository: Table(
-        kind="member_status",
+    IMemberStatusRepository: CacheTable(
+        kind=n.MEMBER_STATUS,
         model=MemberStatus,
         lookups={
             "find_by_id": _by_pair(_guild_first),
@@ -259,106 +254,128 @@ TABLES: Mapping[type[Any], Table] = {
         },
         reads=BASE_READS,
         writes={
-            **natural_writes("member_status_update", _guild_first, "guild_id", "member_id"),
-            "set_status": lambda result, guild_id, member_id, data: [
-                Change("member_status_update", guild_id, member_id)
-            ],
+            **natural_writes(n.MEMBER_STATUS_UPDATE, _guild_first, "guild_id", "member_id"),
+            **emits(
+                n.MEMBER_STATUS_UPDATE,
+                set_status=lambda result, guild_id, member_id, data: [
+                    Change(n.MEMBER_STATUS_UPDATE, guild_id, member_id)
+                ],
+            ),
         },
     ),
-    IAfkRepository: Table(
-        kind="afk",
+    IAfkRepository: CacheTable(
+        kind=n.AFK,
         model=AFK,
         lookups={"find_by_id": _by_pair(_member_first)},
         reads=BASE_READS | {"find_expired"},
         writes={
-            **natural_writes("afk_update", _member_first, "guild_id", "member_id"),
-            "set_afk": lambda result, data: [Change("afk_update", _get(data, "guild_id"))],
-            "remove": lambda result, *, guild_id, member_id: (
-                [] if result is False else [Change("afk_update", guild_id, member_id)]
+            **natural_writes(n.AFK_UPDATE, _member_first, "guild_id", "member_id"),
+            **emits(
+                n.AFK_UPDATE,
+                set_afk=lambda result, data: [Change(n.AFK_UPDATE, _get(data, "guild_id"))],
+                remove=lambda result, *, guild_id, member_id: (
+                    [] if result is False else [Change(n.AFK_UPDATE, guild_id, member_id)]
+                ),
             ),
         },
     ),
-    ILevelsRepository: Table(
-        kind="user_levels",
+    ILevelsRepository: CacheTable(
+        kind=n.USER_LEVELS,
         model=Levels,
         lookups={
             "find_by_id": _by_pair(_member_first),
-            "leaderboard": Lookup(key=_first_page_key, kind="levels_leaderboard", shape="page"),
-            "rank": Lookup(key=_rank_key, kind="levels_rank", shape=int),
+            "leaderboard": Lookup(key=_first_page_key, kind=n.LEVELS_LEADERBOARD, shape="page"),
+            "rank": Lookup(key=_rank_key, kind=n.LEVELS_RANK, shape=int),
         },
         reads=BASE_READS,
         writes={
-            **natural_writes("xp_update", _member_first, "guild_id", "member_id"),
-            **{
-                name: lambda result, *, guild_id, member_id, **_: [Change("xp_update", guild_id, member_id)]
-                for name in ("add_xp", "set_xp", "set_blacklisted")
-            },
+            **natural_writes(n.XP_UPDATE, _member_first, "guild_id", "member_id"),
+            **emits(
+                n.XP_UPDATE,
+                **dict.fromkeys(
+                    ("add_xp", "set_xp", "set_blacklisted"),
+                    lambda result, *, guild_id, member_id, **_: [Change(n.XP_UPDATE, guild_id, member_id)],
+                ),
+            ),
         },
     ),
-    ILevelsActivityRepository: Table(
-        kind="levels_message",
+    ILevelsActivityRepository: CacheTable(
+        kind=n.LEVELS_MESSAGE,
         model=Levels,
         lookups={"message_state": Lookup(key=_message_state_key, shape=MessageState)},
         reads=frozenset({"message_context"}),
-        writes={
-            "award_if_cooled_down": lambda result, *, guild_id, member_id, **_: (
-                [] if result is None else [Change("xp_update", guild_id, member_id)]
+        writes=emits(
+            n.XP_UPDATE,
+            award_if_cooled_down=lambda result, *, guild_id, member_id, **_: (
+                [] if result is None else [Change(n.XP_UPDATE, guild_id, member_id)]
             ),
-            "store_level": lambda result, *, guild_id, member_id, level: [
-                Change("xp_update", guild_id, member_id)
+            store_level=lambda result, *, guild_id, member_id, level: [
+                Change(n.XP_UPDATE, guild_id, member_id)
             ],
-        },
+        ),
     ),
-    ILevelsConfigRepository: Table(
-        kind="levels_rewards",
+    ILevelsConfigRepository: CacheTable(
+        kind=n.LEVELS_REWARDS,
         model=LevelRoleReward,
         lookups={"role_rewards": Lookup(key=_rewards_key, shape="page")},
         reads=BASE_READS | {"role_multipliers", "blacklisted_channels"},
         writes={
-            **natural_writes("levels_config_update", _guild_of, "guild_id"),
-            **{
-                name: lambda result, guild_id, *_, **__: [Change("levels_config_update", guild_id)]
-                for name in ("set_role_reward", "set_role_multiplier", "set_channel_blacklisted")
-            },
+            **natural_writes(n.LEVELS_CONFIG_UPDATE, _guild_of, "guild_id"),
+            **emits(
+                n.LEVELS_CONFIG_UPDATE,
+                **dict.fromkeys(
+                    ("set_role_reward", "set_role_multiplier", "set_channel_blacklisted"),
+                    lambda result, guild_id, *_, **__: [Change(n.LEVELS_CONFIG_UPDATE, guild_id)],
+                ),
+            ),
         },
     ),
-    ISnippetRepository: Table(
-        kind="snippets",
+    ISnippetRepository: CacheTable(
+        kind=n.SNIPPETS,
         model=Snippet,
         lookups={"find_by_name": _snippet("name"), "resolve": _snippet("resolve")},
         reads=BASE_READS | {"aliases_of", "list_by_guild"},
         writes={
-            **surrogate_writes("snippet_update"),
-            "use": lambda result, guild_id, name: (
-                [] if result is None else [Change("snippet_update", guild_id)]
+            **surrogate_writes(n.SNIPPET_UPDATE),
+            **emits(
+                n.SNIPPET_UPDATE,
+                use=lambda result, guild_id, name: (
+                    [] if result is None else [Change(n.SNIPPET_UPDATE, guild_id)]
+                ),
             ),
         },
     ),
-    ICaseRepository: Table(
-        kind="cases",
+    ICaseRepository: CacheTable(
+        kind=n.CASES,
         model=Case,
         lookups={
             "find_by_guild_and_number": Lookup(key=_case_key),
-            "count_by_type": Lookup(key=_guild_key, kind="case_stats", shape=dict[CaseType, int]),
+            "count_by_type": Lookup(key=_guild_key, kind=n.CASE_STATS, shape=dict[CaseType, int]),
         },
         reads=BASE_READS | {"find_by_user_and_type", "latest_of_types", "history"},
         writes={
-            **surrogate_writes("case_update"),
-            "get_next_case_number": _no_change,
-            "void": lambda result, guild_id, *_, **__: (
-                [] if result is None else [Change("case_update", guild_id)]
+            **surrogate_writes(n.CASE_UPDATE),
+            "get_next_case_number": NO_CHANGE,
+            **emits(
+                n.CASE_UPDATE,
+                void=lambda result, guild_id, *_, **__: (
+                    [] if result is None else [Change(n.CASE_UPDATE, guild_id)]
+                ),
+                claim_expired_tempbans=lambda result, *_, **__: _each_guild(n.CASE_UPDATE, result),
             ),
-            "claim_expired_tempbans": lambda result, *_, **__: _each_guild("case_update", result),
         },
     ),
-    IStarboardRepository: Table(
-        kind="starboard",
+    IStarboardRepository: CacheTable(
+        kind=n.STARBOARD,
         model=Starboard,
         lookups={"find_by_id": _by_guild},
         reads=BASE_READS,
         writes={
-            **natural_writes("starboard_update", _guild_of, "guild_id"),
-            "upsert_starboard": lambda result, guild_id, data: [Change("starboard_update", guild_id)],
+            **natural_writes(n.STARBOARD_UPDATE, _guild_of, "guild_id"),
+            **emits(
+                n.STARBOARD_UPDATE,
+                upsert_starboard=lambda result, guild_id, data: [Change(n.STARBOARD_UPDATE, guild_id)],
+            ),
         },
     ),
 }

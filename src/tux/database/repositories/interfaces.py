@@ -42,7 +42,7 @@ class IRepository(Generic[ModelType], ABC):
     """
 
     @abstractmethod
-    async def find_by_id(self, id: Any) -> ModelType | None:  # noqa: A002 - the plan's name
+    async def find_by_id(self, id: Any) -> ModelType | None:  # noqa: A002 - public keyword (callers pass id=)
         """Return the entity with primary key ``id``, or ``None``."""
 
     @abstractmethod

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from tux.database.exceptions import ConfigurationError, RepositoryNotRegisteredError
 
 T = TypeVar("T")
-RepositoryWrapper = Callable[[type[Any], Any], Any]
-"""Called as ``wrapper(interface, repository)`` when a repository is registered; returns what to hand out."""
+
+
+class RepositoryWrapper(Protocol):
+    """Called as ``wrapper(interface, repository)`` when a repository is registered.
+
+    It returns what to hand out, typed as the interface it wraps, so a cached repository is checked
+    like the plain one.
+    """
+
+    def __call__(self, interface: type[T], repository: T, /) -> T:
+        """Return ``repository``, or a wrapper of it that implements ``interface``."""
+        ...
 
 
 class RepositoryRegistry:

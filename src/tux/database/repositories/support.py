@@ -24,7 +24,8 @@ MAX_PAGE_SIZE = 1000
 """Largest page a paginated query returns; bigger requests are refused rather than silently cut."""
 
 MEMBER_KEY = ("member_id", "guild_id")
-"""Key order of the member-scoped tables in ``find_by_id``/``update``/``delete`` (the plan's order)."""
+"""Key order of the AFK and levels tables in ``find_by_id``/``update``/``delete``: member first, the
+order Tux's controllers pass them in, so ported cogs keep working."""
 
 
 def dialect_insert(sessions: SessionProvider, model: type[Any]) -> Any:

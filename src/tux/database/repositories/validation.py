@@ -20,10 +20,8 @@ from sqlalchemy.orm import ColumnProperty
 from sqlalchemy.sql.schema import Column
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from tux.database.core.ids import INT64_MAX, INT64_MIN
 from tux.database.exceptions import UnknownFieldError, ValidationError
-
-INT64_MIN = -(2**63)
-INT64_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)

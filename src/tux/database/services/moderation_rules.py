@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
 
+from tux.database.core.ids import INT64_MAX
 from tux.database.exceptions import ValidationError
 from tux.database.models import Case, CaseType, utcnow
 from tux.database.repositories.support import MAX_PAGE_SIZE
-from tux.database.repositories.validation import INT64_MAX
 
 MAX_REASON_LENGTH = 2000
 """The ``case_reason`` / ``case_void_reason`` column limit."""

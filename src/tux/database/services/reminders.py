@@ -16,12 +16,6 @@ from tux.database.repositories.support import checked_required
 from tux.database.transactions.patterns import TransactionManager
 
 
-def _aware(moment: object, label: str) -> datetime:
-    if not isinstance(moment, datetime) or moment.utcoffset() is None:
-        raise ValidationError(f"{label}: expected an aware datetime, got {moment!r}")
-    return moment
-
-
 def _validate_content(content: object) -> str:
     """Return ``content`` if it is 1-2000 characters of text without NUL and not only whitespace."""
     text: str = checked_required(Reminder, "reminder_content", content)

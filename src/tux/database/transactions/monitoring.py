@@ -42,7 +42,7 @@ _modules = sys.modules  # bound once: the per-transaction check is then a single
 
 
 class TransactionMetrics(TypedDict):
-    """Totals over every operation: the seed plan's ``metrics`` keys, plus the retry count."""
+    """Totals over every operation (the keys Tux's dashboards read), plus the retry count."""
 
     total_transactions: int
     failed_transactions: int
@@ -160,9 +160,6 @@ class TransactionMonitor:
         """
         return _Tracking(self, operation_name)
 
-    monitored_transaction = track
-    """The seed plan's name for :meth:`track`."""
-
     def record_retry(self, operation_name: str) -> None:
         """Count one retry of ``operation_name`` (the transaction manager calls it before re-running)."""
         self._counters(operation_name).retried += 1
@@ -175,7 +172,7 @@ class TransactionMonitor:
 
     @property
     def metrics(self) -> TransactionMetrics:
-        """Totals over every operation, with the seed plan's keys (durations in seconds)."""
+        """Totals over every operation (durations in seconds)."""
         total = failed = retried = long_running = 0
         duration_sum = 0.0
         for counters in self._operations.values():
