@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from tux.database.cli import migrate
+from tux.database.cli.advise_command import advise_command
 from tux.database.cli.bench import machine, run_bench
 from tux.database.cli.bulk_load import REPOSITORIES, load_rows
 from tux.database.cli.console import console, route_logs
@@ -32,6 +33,7 @@ app = typer.Typer(
 app.command("simulate")(simulate_command)
 app.command("verify")(verify_command)
 app.command("import")(import_command)
+app.command("advise")(advise_command)
 app.add_typer(migrate.app, name="migrate")
 
 

@@ -98,26 +98,26 @@ class OptimizerSection:
         for shape in figures["slow_queries"]:
             table.add_row(
                 f"slow query (>= {threshold:g} ms)",
-                _shape(shape["query"]),
+                shorten(shape["query"]),
                 f"{shape['slow_calls']} of {shape['calls']} slow, mean {shape['mean_ms']:.1f} ms, "
                 f"max {shape['max_ms']:.1f} ms",
                 "",
             )
         for rule in figures["recommendations"]:
             table.add_row(
-                f"{rule['issue']} ({rule['source']})", _shape(rule["query"]), "", rule["recommendation"]
+                f"{rule['issue']} ({rule['source']})", shorten(rule["query"]), "", rule["recommendation"]
             )
         for run in figures["n_plus_one"]:
             kind = "N+1 writes" if run["kind"] == "single_row_write" else "N+1 reads"
             table.add_row(
                 kind,
-                f"{run['operation'] or '-'}: {_shape(run['query'])}",
+                f"{run['operation'] or '-'}: {shorten(run['query'])}",
                 f"{run['runs']} run(s), longest {run['longest']} in a row",
                 run["advice"],
             )
         for pool in figures["pool"]:
             table.add_row(
-                f"pool (process {pool['shard']})",
+                "pool" if len(figures["pool"]) == 1 else f"pool (process {pool['shard']})",
                 f"size {pool['pool_size']} + overflow {pool['max_overflow']}",
                 f"peak {pool['peak_usage']}, {pool['checkouts']} checkouts, {pool['waits']} waits, "
                 f"{pool['timeouts']} timeouts, hold p95 {pool['hold_p95'] * 1000:.1f} ms",
@@ -138,6 +138,7 @@ class OptimizerSection:
         return table
 
 
-def _shape(query: str) -> str:
+def shorten(query: str) -> str:
+    """``query`` on one line, cut to :data:`WIDTH` characters."""
     text = " ".join(query.split())
     return text[:WIDTH] + ("..." if len(text) > WIDTH else "")
