@@ -87,6 +87,10 @@ async def test_a_planted_n_plus_one_and_slow_statement_are_reported_and_merged(
     assert loop["longest"] == PLANTED_READS
     assert loop["runs"] == loop["processes"] == 1
     assert "one statement" in loop["advice"]
+    [rule] = [
+        r for r in one["recommendations"] if r["query"] == slow["query"] and "slow query rate" in r["issue"]
+    ]
+    assert (rule["source"], rule["slow_rate"], rule["processes"]) == ("plan", 1.0, 1)
     [pool] = one["pool"]
     assert pool["shard"] == 0
     assert pool["checkouts"] >= PLANTED_READS
@@ -98,6 +102,10 @@ async def test_a_planted_n_plus_one_and_slow_statement_are_reported_and_merged(
     [slow_twice] = [q for q in two["slow_queries"] if q["query"] == slow["query"]]
     assert slow_twice["calls"] == slow_twice["slow_calls"] == 2
     assert [p["shard"] for p in two["pool"]] == [0, 1]
+    [rule_twice] = [
+        r for r in two["recommendations"] if r["query"] == slow["query"] and r["issue"] == rule["issue"]
+    ]
+    assert rule_twice["processes"] == 2
     console = Console(width=200, record=True, file=io.StringIO())
     console.print(section.render(two))
     shown = console.export_text()

@@ -40,10 +40,17 @@ def _merge_slow(processes: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return sorted(merged.values(), key=lambda shape: shape["slow_calls"], reverse=True)[:SHOWN]
 
 
+WORST = ("longest", "saving", "avg_time", "slow_rate")
+"""Figures of a merged entry that are the largest any process reported."""
+
+
 def _merge_by(
     processes: Iterable[Mapping[str, Any]], part: str, key: tuple[str, ...], add: tuple[str, ...] = ()
 ) -> list[dict[str, Any]]:
-    """Entries of ``part`` merged by the fields ``key``, summing ``add``, counting reporting processes."""
+    """Entries of ``part`` merged by the fields ``key``: ``add`` summed, :data:`WORST` the largest.
+
+    Each merged entry counts the ``processes`` that reported it.
+    """
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     for process in processes:
         for entry in process[part]:
@@ -54,11 +61,11 @@ def _merge_by(
                 continue
             into["processes"] += 1
             for name in add:
-                into[name] += entry[name]
-            if "longest" in entry:
-                into["longest"] = max(into["longest"], entry["longest"])
-            if "saving" in entry:
-                into["saving"] = max(into["saving"], entry["saving"])
+                if name in entry:
+                    into[name] += entry[name]
+            for name in WORST:
+                if name in entry:
+                    into[name] = max(into[name], entry[name])
     return list(merged.values())
 
 
@@ -77,7 +84,7 @@ class OptimizerSection:
             "slow_query_threshold_ms": max((f["slow_query_threshold_ms"] for f in found), default=0.0),
             "statements": sum(figures["statements"] for figures in found),
             "slow_queries": _merge_slow(found),
-            "recommendations": _merge_by(found, "recommendations", ("query", "issue")),
+            "recommendations": _merge_by(found, "recommendations", ("query", "issue"), ("calls",)),
             "n_plus_one": _merge_by(found, "n_plus_one", ("operation", "query", "kind"), ("runs",)),
             "pool": [
                 {"shard": shard, **figures["pool"]}
