@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self, cast
 
-from sqlalchemy import event
-
 from tux.database import Database
+from tux.database.core.observe import StatementRecord
 from tux.database.repositories.cached import CachedRepository
 
 _DATA_STATEMENTS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
@@ -21,7 +21,8 @@ class QueryCounter:
     """
 
     def __init__(self, db: Database) -> None:
-        self._engine = db.client.engine.sync_engine
+        self._hub = db.client.statements
+        self._unsubscribe: Callable[[], None] | None = None
         self.statements: list[str] = []
 
     @property
@@ -29,18 +30,19 @@ class QueryCounter:
         """How many data statements were sent so far."""
         return len(self.statements)
 
-    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith(_DATA_STATEMENTS):
-            self.statements.append(statement)
+    def _seen(self, record: StatementRecord) -> None:
+        if record.sql.lstrip().upper().startswith(_DATA_STATEMENTS):
+            self.statements.append(record.sql)
 
     def __enter__(self) -> Self:
-        event.listen(self._engine, "before_cursor_execute", self._seen)
+        self._unsubscribe = self._hub.subscribe(self._seen)
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        event.remove(self._engine, "before_cursor_execute", self._seen)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
 
 
 class HeldReads:

@@ -48,8 +48,9 @@ async def test_sqlite_connections_are_tuned(backend: str, client: DatabaseClient
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
-async def test_postgres_pool_is_pre_pinged(backend: str, client: DatabaseClient) -> None:
-    assert client.engine.pool._pre_ping  # type: ignore[attr-defined]
+async def test_postgres_pool_is_not_pre_pinged(backend: str, client: DatabaseClient) -> None:
+    """A checkout costs no round trip; dead connections are handled by their user (test_runner.py)."""
+    assert not client.engine.pool._pre_ping  # type: ignore[attr-defined]
     async with client.engine.connect() as connection:
         name = (await connection.execute(text("SELECT current_setting('application_name')"))).scalar()
     assert name == "tux-database"

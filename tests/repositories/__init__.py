@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tux.database.core.client import DatabaseClient
+from tux.database.core.observe import hub_of
 from tux.database.exceptions import ValidationError
 from tux.database.models import Base
 
@@ -28,17 +28,19 @@ def at(minutes: float) -> datetime:
 
 @contextmanager
 def captured_sql(engine: AsyncEngine) -> Iterator[list[str]]:
-    """Collect every statement the engine sends to the driver (including SQLite's ``BEGIN``)."""
+    """Collect every statement sent on the engine's connections (including SQLite's ``BEGIN``).
+
+    It listens to the client's statement hub, which sees both roads: SQLAlchemy's and the direct
+    driver path.
+    """
     seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    hub = hub_of(engine.sync_engine)
+    assert hub is not None, "the engine belongs to no DatabaseClient"
+    unsubscribe = hub.subscribe(lambda record: seen.append(record.sql))
     try:
         yield seen
     finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
+        unsubscribe()
 
 
 def queries(seen: list[str]) -> list[str]:

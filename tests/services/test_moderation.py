@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from tux.database.core.client import DatabaseClient
 from tux.database.exceptions import ConflictError, NotFoundError, ValidationError
@@ -75,19 +75,13 @@ def moderation(transactions: TransactionManager, repos: Repos) -> ModerationServ
 
 @contextmanager
 def captured_sql(client: DatabaseClient) -> Iterator[list[str]]:
-    """Collect the SQL statements the engine sends while the block runs (transaction control excluded)."""
+    """Collect the SQL statements sent while the block runs (transaction control excluded), both roads."""
     seen: list[str] = []
-
-    def remember(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
-            seen.append(statement)
-
-    engine = client.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", remember)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", remember)
+    with client.statements.recording() as records:
+        try:
+            yield seen
+        finally:
+            seen.extend(record.sql for record in records)
 
 
 async def status_of(repos: Repos, guild_id: int = GUILD, user_id: int = USER) -> dict[str, object] | None:

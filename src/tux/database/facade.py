@@ -30,6 +30,7 @@ from tux.database.optimization.indexes import IndexOptimizer
 from tux.database.repositories.afk import AfkRepository
 from tux.database.repositories.audit_log import AuditLogRepository
 from tux.database.repositories.cached import CacheWrapper
+from tux.database.repositories.cached_tables import with_table_policies
 from tux.database.repositories.cases import CaseRepository
 from tux.database.repositories.guild import GuildRepository
 from tux.database.repositories.guild_config import GuildConfigRepository
@@ -97,7 +98,8 @@ def build_cache(settings: DatabaseSettings, client: DatabaseClient) -> CacheMana
     The DATABASE level uses ``client``'s engine (the ``cache_entry`` table of the same database).
     """
     try:
-        config = CacheConfig.from_settings(settings, settings.cache_policies, **settings.cache_options)
+        policies = with_table_policies(settings.cache_policies)
+        config = CacheConfig.from_settings(settings, policies, **settings.cache_options)
     except (TypeError, ValidationError) as error:
         raise ConfigurationError(f"invalid cache setting: {error}") from None
     return CacheManager.from_settings(settings, config=config, engine=client.engine, sessions=client.sessions)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from tux.database.core.engine import READ_ONLY_OPTION, create_engine, normalize_url
 from tux.database.core.errors import translate_error
 from tux.database.core.observe import StatementHub
+from tux.database.core.runner import StatementRunner
 from tux.database.core.session import SessionProvider
 from tux.database.exceptions import ConnectionLostError, DatabaseError, TransientError
 from tux.database.settings import DatabaseSettings, redact_url
@@ -35,6 +36,8 @@ class DatabaseClient:
             sqlite=self.backend == "sqlite",
             write_wait_timeout=settings.sqlite_busy_timeout_ms / 1000,
         )
+        self.runner = self._sessions.runner = StatementRunner(self._engine, self._sessions, self.statements)
+        """Runs the hot fixed-shape statements on the driver connection (see ``core.runner``)."""
         self._connected = False
 
     def __repr__(self) -> str:

@@ -2,8 +2,11 @@
 
 SQLite gets WAL, ``foreign_keys=ON`` and a busy timeout on every connection, and transactions that
 write start with ``BEGIN IMMEDIATE`` so two writers queue on the busy timeout instead of failing with
-"database is locked" when a read lock would have to be upgraded. PostgreSQL gets a pre-pinged pool and
-asyncpg's prepared-statement cache.
+"database is locked" when a read lock would have to be upgraded. A SQLite connection going back to the
+pool is rolled back only when a transaction is open on it, so returning one costs no trip to the
+driver's thread. PostgreSQL gets asyncpg's prepared-statement cache and no pre-ping: a checkout
+costs no round trip, and a connection that turns out dead is discarded by whoever used it (the
+direct statement path retries a read once on a fresh one; the ORM path raises ``ConnectionLostError``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 
 from tux.database.exceptions import ConfigurationError
 from tux.database.settings import DatabaseSettings
@@ -53,6 +56,12 @@ def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, record: ConnectionPoolEntry, state: PoolResetState) -> None:
+        in_transaction = bool(getattr(record.driver_connection, "in_transaction", True))
+        if state.asyncio_safe and not state.transaction_was_reset and in_transaction:
+            dbapi_connection.rollback()
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         read_only = bool(connection.get_execution_options().get(READ_ONLY_OPTION))
@@ -71,6 +80,7 @@ def create_engine(url: URL, settings: DatabaseSettings) -> AsyncEngine:
             pool_size=settings.pool_size,
             max_overflow=settings.max_overflow,
             pool_timeout=settings.pool_timeout,
+            pool_reset_on_return=None,
             connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
         )
         _install_sqlite_hooks(engine, settings.sqlite_busy_timeout_ms)
@@ -82,7 +92,7 @@ def create_engine(url: URL, settings: DatabaseSettings) -> AsyncEngine:
         max_overflow=settings.max_overflow,
         pool_timeout=settings.pool_timeout,
         pool_recycle=settings.pool_recycle,
-        pool_pre_ping=True,
+        pool_pre_ping=False,
         connect_args={
             "timeout": settings.connect_timeout,
             "prepared_statement_cache_size": settings.statement_cache_size,

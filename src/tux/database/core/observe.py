@@ -17,6 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, ExceptionContext
@@ -63,6 +64,14 @@ class StatementRecord:
     def is_control(self) -> bool:
         """Whether this is transaction or session control (``BEGIN``, ``SAVEPOINT``, ``PRAGMA``, ...)."""
         return self.sql.lstrip().upper().startswith(_CONTROL)
+
+
+_HUBS: WeakKeyDictionary[Engine, StatementHub] = WeakKeyDictionary()
+
+
+def hub_of(engine: Engine) -> StatementHub | None:
+    """Return the hub attached to ``engine`` (the sync engine behind an async one), if any."""
+    return _HUBS.get(engine)
 
 
 StatementListener = Callable[[StatementRecord], None]
@@ -122,6 +131,7 @@ class StatementHub:
 
     def attach(self, engine: Engine) -> None:
         """Report every statement ``engine`` (the sync engine behind an async one) sends."""
+        _HUBS[engine] = self
         event.listen(engine, "before_cursor_execute", _before_cursor_execute)
         event.listen(engine, "after_cursor_execute", self._after_cursor_execute)
         event.listen(engine, "handle_error", self._handle_error)

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,6 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tux.database.core.engine import READ_ONLY_OPTION
 from tux.database.core.errors import translate_error
 from tux.database.exceptions import DatabaseLockedError, TransactionError
+
+if TYPE_CHECKING:
+    from tux.database.core.runner import StatementRunner
 
 CommitCallback = Callable[[], Awaitable[None]]
 
@@ -42,6 +45,11 @@ class UnitOfWork:
     session: AsyncSession
     owner: asyncio.Task[Any] | None
     commit_callbacks: list[CommitCallback] = field(default_factory=list[CommitCallback])
+    read_only: bool = False
+    adapter: Any = None
+    """The DBAPI adapter of the session's connection, once a direct statement asked for it."""
+    driver: Any = None
+    """The driver connection behind :attr:`adapter` (asyncpg or aiosqlite)."""
 
     async def run_commit_callbacks(self) -> None:
         """Run the registered callbacks in order; one that fails is logged and the rest still run."""
@@ -63,6 +71,7 @@ class SessionProvider:
         self._sqlite = sqlite
         self._write_wait_timeout = write_wait_timeout
         self._write_lock = asyncio.Lock() if sqlite else None
+        self._runner: StatementRunner | None = None
         self._read_options: dict[str, object] = (
             {READ_ONLY_OPTION: True} if sqlite else {"isolation_level": "AUTOCOMMIT"}
         )
@@ -71,6 +80,20 @@ class SessionProvider:
     def factory(self) -> async_sessionmaker[AsyncSession]:
         """The session factory bound to this provider's engine."""
         return self._factory
+
+    @property
+    def runner(self) -> StatementRunner:
+        """The direct statement path on this provider's engine (``DatabaseClient`` installs its own)."""
+        if self._runner is None:
+            from tux.database.core.observe import StatementHub  # noqa: PLC0415 - a provider made alone
+            from tux.database.core.runner import StatementRunner  # noqa: PLC0415
+
+            self._runner = StatementRunner(self._factory.kw["bind"], self, StatementHub())
+        return self._runner
+
+    @runner.setter
+    def runner(self, runner: StatementRunner) -> None:
+        self._runner = runner
 
     @property
     def is_sqlite(self) -> bool:

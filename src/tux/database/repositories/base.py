@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, inspect, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    delete,
+    exists,
+    func,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.schema import Column
 
 from tux.database.core.session import SessionProvider
-from tux.database.exceptions import ValidationError
+from tux.database.core.statements import Statement
+from tux.database.exceptions import TransactionError, ValidationError
 from tux.database.models.base import Base
+from tux.database.models.detached import detached_instance
 from tux.database.repositories.filters import build_order_by, build_where, check_window
 from tux.database.repositories.interfaces import IRepository
-from tux.database.repositories.support import dialect_insert
+from tux.database.repositories.support import GUILD_IF_MISSING, dialect_insert, insert_for
 from tux.database.repositories.validation import coerce_value, field_spec, validate_payload
 
 ModelT = TypeVar("ModelT", bound=Base)
@@ -44,6 +57,14 @@ class SQLAlchemyRepository(IRepository[ModelT]):
             )
         self._pk_names: tuple[str, ...] = self.identity_fields or tuple(by_name)
         self._pk_columns: tuple[Column[Any], ...] = tuple(by_name[name] for name in self._pk_names)
+        self._upserts: dict[tuple[tuple[str, ...], ...], Statement] = {}
+        self._inserts: dict[tuple[str, ...], Statement] = {}
+        """The ``INSERT ... RETURNING`` of each set of given fields, compiled once (see :meth:`create`)."""
+        self._by_id = Statement(
+            select(*row_columns(self.model)).where(
+                *(by_name[name] == bindparam(name) for name in self._pk_names)
+            )
+        )
 
     @property
     def sessions(self) -> SessionProvider:
@@ -60,17 +81,42 @@ class SQLAlchemyRepository(IRepository[ModelT]):
         values = tuple(getattr(instance, name) for name in self._pk_names)
         return values[0] if len(values) == 1 else values
 
-    def _pk_where(self, identity: Identity) -> list[ColumnElement[bool]]:
+    def _pk_values(self, identity: Identity) -> dict[str, Any]:
+        """Return ``identity`` checked and coerced, by primary-key field name."""
         values = identity if isinstance(identity, tuple) else (identity,)
         if len(values) != len(self._pk_names):
             raise ValidationError(
                 f"{self.model.__name__} is keyed by ({', '.join(self._pk_names)}); got {identity!r}"
             )
+        return {
+            name: coerce_value(field_spec(self.model, name), value)
+            for name, value in zip(self._pk_names, values, strict=True)
+        }
+
+    def _pk_where(self, identity: Identity) -> list[ColumnElement[bool]]:
         clauses: list[ColumnElement[bool]] = []
-        for name, value in zip(self._pk_names, values, strict=True):
+        for name, value in self._pk_values(identity).items():
             column: InstrumentedAttribute[Any] = getattr(self.model, name)
-            clauses.append(column == coerce_value(field_spec(self.model, name), value))
+            clauses.append(column == value)
         return clauses
+
+    async def _instances(self, statement: Statement, values: dict[str, Any]) -> list[ModelT]:
+        """Return the rows of ``statement`` (it selects or returns :func:`row_columns`) as instances.
+
+        Outside a unit of work: one prepared statement on the direct path, rows made into detached
+        instances as a cache hit makes them. Inside one the unit's session runs the same construct, so
+        the instances are those of its identity map, refreshed, which later writes in it refresh again.
+        """
+        unit = self._sessions.current()
+        if unit is None:
+            rows = await self._sessions.runner.all(statement, values)
+            return [cast("ModelT", detached_instance(self.model, row)) for row in rows]
+        if statement.writes and unit.read_only:
+            raise TransactionError("write attempted in a read-only transaction")
+        construct: Any = statement.construct(self._sessions.runner.dialect_name)
+        loading = select(self.model).from_statement(construct).execution_options(populate_existing=True)
+        async with self._sessions.writing() as session:
+            return list((await session.scalars(loading, values)).all())
 
     def _select(self, filters: Mapping[str, object]) -> Select[tuple[ModelT]]:
         return select(self.model).where(*build_where(self.model, filters))
@@ -81,10 +127,28 @@ class SQLAlchemyRepository(IRepository[ModelT]):
 
     async def find_by_id(self, id: Identity) -> ModelT | None:  # noqa: A002 - the plan's interface name
         """Return the row with primary key ``id``, or ``None``."""
-        statement = select(self.model).where(*self._pk_where(id)).execution_options(populate_existing=True)
-        async with self._sessions.reading() as session:
-            result = await session.execute(statement)
-            return result.scalar_one_or_none()
+        found = await self._instances(self._by_id, self._pk_values(id))
+        return found[0] if found else None
+
+    async def _upsert_row(
+        self, values: dict[str, Any], keys: tuple[str, ...], targets: tuple[str, ...], *, guild: int | None
+    ) -> ModelT:
+        """``INSERT values ON CONFLICT (keys) DO UPDATE SET targets RETURNING *``, compiled once per shape.
+
+        With ``guild``, the guild row is inserted first if missing, in the same transaction. No
+        ``targets`` keeps the existing row as it is (the first key is set to itself, so it is returned).
+        """
+        shape = (tuple(sorted(values)), keys, targets)
+        statement = self._upserts.get(shape)
+        if statement is None:
+            build = functools.partial(_upsert_construct, self.model, *shape)
+            statement = self._upserts[shape] = Statement(build, writes=True)
+        runner = self._sessions.runner
+        async with runner.atomic():
+            if guild is not None:
+                await runner.count(GUILD_IF_MISSING, {"guild_id": guild})
+            [row] = await self._instances(statement, values)
+        return row
 
     async def find_all(
         self,
@@ -120,11 +184,16 @@ class SQLAlchemyRepository(IRepository[ModelT]):
 
     async def create(self, data: Mapping[str, object]) -> ModelT:
         """Insert a row from ``data`` and return it with defaults and generated keys filled in."""
-        instance = self.model(**validate_payload(self.model, data, partial=False))
-        async with self._sessions.writing() as session:
-            session.add(instance)
-            await session.flush()
-            return cast("ModelT", instance)
+        values = validate_payload(self.model, data, partial=False)
+        shape = tuple(sorted(values))
+        statement = self._inserts.get(shape)
+        if statement is None:
+            insert = self._insert().values({name: bindparam(name) for name in shape})
+            statement = self._inserts[shape] = Statement(
+                insert.returning(*row_columns(self.model)), writes=True
+            )
+        [created] = await self._instances(statement, values)
+        return created
 
     async def update(self, id: Identity, data: Mapping[str, object]) -> ModelT | None:  # noqa: A002
         """Set the fields in ``data`` on row ``id``; return the updated row or ``None`` if missing."""
@@ -191,3 +260,26 @@ class SQLAlchemyRepository(IRepository[ModelT]):
                 )
             statement = statement.returning(self.model).execution_options(populate_existing=True)
             return cast("ModelT", (await session.scalars(statement)).one())
+
+
+def _upsert_construct(
+    model: type[Any], names: tuple[str, ...], keys: tuple[str, ...], targets: tuple[str, ...], dialect: str
+) -> Any:
+    insert = insert_for(dialect, model).values({name: bindparam(name) for name in names})
+    excluded = insert.excluded
+    assignments = {name: excluded[name] for name in targets} or {keys[0]: excluded[keys[0]]}
+    upsert = insert.on_conflict_do_update(index_elements=list(keys), set_=assignments)
+    return upsert.returning(*row_columns(model))
+
+
+def row_columns(model: type[Any]) -> list[ColumnElement[Any]]:
+    """Return every mapped column of ``model``, labelled with its attribute name where that differs.
+
+    Selected (or ``RETURNING``) in this form, a row keyed by column becomes the instance's ``__dict__``.
+    """
+    mapper = inspect(model)
+    columns: list[ColumnElement[Any]] = []
+    for attribute in mapper.column_attrs:
+        column = cast("Column[Any]", attribute.columns[0])
+        columns.append(column if column.key == attribute.key else column.label(attribute.key))
+    return columns

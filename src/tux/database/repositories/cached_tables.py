@@ -18,7 +18,17 @@ from typing import Any
 
 from tux.database.caching.keys import CacheKey
 from tux.database.caching.region import CacheRegion
-from tux.database.models import AFK, Case, CaseType, GuildConfig, Levels, MemberStatus, Snippet, Starboard
+from tux.database.models import (
+    AFK,
+    Case,
+    CaseType,
+    GuildConfig,
+    LevelRoleReward,
+    Levels,
+    MemberStatus,
+    Snippet,
+    Starboard,
+)
 from tux.database.models.guild_config import CHANNEL_AND_ROLE_COLUMNS
 from tux.database.repositories.cached_specs import FAILED, Change, Changes, Lookup, Table, key_of, pair
 from tux.database.repositories.interfaces import (
@@ -33,7 +43,7 @@ from tux.database.repositories.interfaces import (
     ISnippetRepository,
     IStarboardRepository,
 )
-from tux.database.repositories.records import ModerationSettings
+from tux.database.repositories.records import MessageState, ModerationSettings
 from tux.database.repositories.validation import INT64_MAX
 
 BASE_READS = frozenset({"find_by_id", "find_all", "find_one", "exists", "count"})
@@ -131,6 +141,41 @@ def _member_key(region: CacheRegion[Any], guild_id: object, member_id: object) -
 
 def _case_key(region: CacheRegion[Any], guild_id: object, case_number: object) -> CacheKey[Any] | None:
     return key_of(region, guild_id, case_number)
+
+
+REWARDS_POLICY: Mapping[str, Any] = {
+    "ttl": 3600.0,
+    "negative_ttl": 300.0,
+    "levels": ("memory", "redis"),
+    "invalidated_by": {"levels_config_update": None},
+}
+"""Cache policy of a guild's role rewards (``levels_rewards``), read on every level-up."""
+MESSAGE_STATE_POLICY: Mapping[str, Any] = {
+    "ttl": 300.0,
+    "negative_ttl": 60.0,
+    "levels": ("memory", "redis"),
+    "invalidated_by": {"xp_update": ("user_id",), "levels_config_update": None},
+}
+"""Cache policy of a member's XP decision inputs (``levels_message``): dropped by the member's awards
+(and every other XP or blacklist change of the member) and by any change of the guild's levelling
+setup. Applied by :func:`with_table_policies` under whatever a deployment configures for the type."""
+
+
+def with_table_policies(overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """Return the per-type policy overrides with the policies of the types these tables add."""
+    added = {"levels_message": MESSAGE_STATE_POLICY, "levels_rewards": REWARDS_POLICY}
+    return {**overrides, **{kind: {**policy, **overrides.get(kind, {})} for kind, policy in added.items()}}
+
+
+def _rewards_key(region: CacheRegion[Any], guild_id: object) -> CacheKey[Any] | None:
+    return key_of(region, guild_id, "rewards")
+
+
+def _message_state_key(
+    region: CacheRegion[Any], *, guild_id: object, member_id: object
+) -> CacheKey[Any] | None:
+    """Key of a member's XP decision inputs: dropped by the member's awards and the guild's setup."""
+    return key_of(region, guild_id, member_id)
 
 
 _PAGE_SIZE = inspect.signature(ILevelsRepository.leaderboard).parameters["limit"].default
@@ -251,8 +296,9 @@ TABLES: Mapping[type[Any], Table] = {
         },
     ),
     ILevelsActivityRepository: Table(
-        kind=None,
-        model=None,
+        kind="levels_message",
+        model=Levels,
+        lookups={"message_state": Lookup(key=_message_state_key, shape=MessageState)},
         reads=frozenset({"message_context"}),
         writes={
             "award_if_cooled_down": lambda result, *, guild_id, member_id, **_: (
@@ -264,9 +310,10 @@ TABLES: Mapping[type[Any], Table] = {
         },
     ),
     ILevelsConfigRepository: Table(
-        kind=None,
-        model=None,
-        reads=BASE_READS | {"role_rewards", "role_multipliers", "blacklisted_channels"},
+        kind="levels_rewards",
+        model=LevelRoleReward,
+        lookups={"role_rewards": Lookup(key=_rewards_key, shape="page")},
+        reads=BASE_READS | {"role_multipliers", "blacklisted_channels"},
         writes={
             **natural_writes("levels_config_update", _guild_of, "guild_id"),
             **{

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, not_, select, update
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, not_, select, update
 
+from tux.database.core.statements import Statement
 from tux.database.exceptions import ValidationError
 from tux.database.models import Case, CaseStatus, CaseType, Guild
-from tux.database.repositories.base import SQLAlchemyRepository
+from tux.database.repositories.base import SQLAlchemyRepository, row_columns
 from tux.database.repositories.filters import MAX_IN_VALUES
 from tux.database.repositories.interfaces import ICaseRepository
-from tux.database.repositories.support import checked, checked_required, dialect_insert, page_size
+from tux.database.repositories.support import checked, checked_required, insert_for, page_size
 
 
 def _case_types(case_types: Sequence[CaseType]) -> list[CaseType]:
@@ -30,6 +32,38 @@ def _case_types(case_types: Sequence[CaseType]) -> list[CaseType]:
         raise ValidationError(f"case_types: at most {MAX_IN_VALUES} values are allowed")
     types: list[CaseType] = [checked_required(Case, "case_type", item) for item in case_types]
     return types
+
+
+def _next_case_number(dialect: str) -> Any:
+    insert = insert_for(dialect, Guild).values(id=bindparam("guild_id"), case_count=1)
+    return insert.on_conflict_do_update(
+        index_elements=["id"], set_={"case_count": Guild.case_count + 1}
+    ).returning(Guild.case_count)
+
+
+_NEXT_CASE_NUMBER = Statement(_next_case_number, writes=True)
+
+
+def _claim_tempbans(dialect: str) -> Any:
+    unprocessed = not_(Case.case_processed)
+    candidates = (
+        select(Case.id)
+        .where(Case.case_type == CaseType.TEMPBAN, unprocessed, Case.case_expires_at <= bindparam("due_at"))
+        .order_by(Case.case_expires_at, Case.id)
+        .limit(bindparam("claim_limit", type_=Integer))
+    )
+    if dialect != "sqlite":
+        candidates = candidates.with_for_update(skip_locked=True)
+    return (
+        update(Case)
+        .where(Case.id.in_(candidates.scalar_subquery()), unprocessed)
+        .values(case_processed=True)
+        .returning(*row_columns(Case))
+    )
+
+
+_CLAIM_TEMPBANS = Statement(_claim_tempbans, writes=True)
+"""The claim of expired tempbans (see :meth:`CaseRepository.claim_expired_tempbans`)."""
 
 
 class CaseRepository(SQLAlchemyRepository[Case], ICaseRepository):
@@ -90,12 +124,9 @@ class CaseRepository(SQLAlchemyRepository[Case], ICaseRepository):
         guild.case_count + 1 RETURNING case_count``: atomic on both backends, and the row stays locked
         until the caller's transaction ends (call it inside ``db.transaction()`` with the case insert).
         """
-        insert = dialect_insert(self._sessions, Guild).values(id=checked(Guild, "id", guild_id), case_count=1)
-        statement = insert.on_conflict_do_update(
-            index_elements=["id"], set_={"case_count": Guild.case_count + 1}
-        ).returning(Guild.case_count)
-        async with self._sessions.writing() as session:
-            return int((await session.execute(statement)).scalar_one())
+        row = await self._sessions.runner.one(_NEXT_CASE_NUMBER, {"guild_id": checked(Guild, "id", guild_id)})
+        assert row is not None  # an upsert always returns its row
+        return int(row["case_count"])
 
     async def claim_expired_tempbans(self, now: datetime, limit: int = 100) -> list[Case]:
         """Mark at most ``limit`` due, unprocessed tempbans processed and return them, soonest first.
@@ -105,24 +136,7 @@ class CaseRepository(SQLAlchemyRepository[Case], ICaseRepository):
         ``NOT case_processed`` in the UPDATE itself, so a case is claimed exactly once.
         """
         due = checked_required(Case, "case_expires_at", now)
-        unprocessed = not_(Case.case_processed)
-        candidates = (
-            select(Case.id)
-            .where(Case.case_type == CaseType.TEMPBAN, unprocessed, Case.case_expires_at <= due)
-            .order_by(Case.case_expires_at, Case.id)
-            .limit(page_size(limit))
-        )
-        if not self._sessions.is_sqlite:
-            candidates = candidates.with_for_update(skip_locked=True)
-        statement = (
-            update(Case)
-            .where(Case.id.in_(candidates.scalar_subquery()), unprocessed)
-            .values(case_processed=True)
-            .returning(Case)
-            .execution_options(synchronize_session=False, populate_existing=True)
-        )
-        async with self._sessions.writing() as session:
-            claimed = list((await session.scalars(statement)).all())
+        claimed = await self._instances(_CLAIM_TEMPBANS, {"due_at": due, "claim_limit": page_size(limit)})
         return sorted(claimed, key=lambda case: (case.case_expires_at or due, case.id))
 
     async def count_by_type(self, guild_id: int) -> dict[CaseType, int]:

@@ -17,7 +17,7 @@ from tux.database.models.guild_config import CHANNEL_AND_ROLE_COLUMNS
 from tux.database.repositories.base import SQLAlchemyRepository
 from tux.database.repositories.interfaces import IGuildConfigRepository
 from tux.database.repositories.records import ModerationSettings
-from tux.database.repositories.support import checked, dialect_insert, insert_guild_if_missing
+from tux.database.repositories.support import checked
 from tux.database.repositories.validation import validate_payload
 
 _SETTINGS_COLUMNS = tuple(getattr(GuildConfig, name) for name in CHANNEL_AND_ROLE_COLUMNS)
@@ -60,15 +60,4 @@ class GuildConfigRepository(SQLAlchemyRepository[GuildConfig], IGuildConfigRepos
         values = validate_payload(GuildConfig, data, partial=True)
         if "id" in values:
             raise ValidationError("guild_config.id is the guild id; pass it as guild_id, not in data")
-        insert = dialect_insert(self._sessions, GuildConfig).values(id=key, **values)
-        excluded = insert.excluded
-        assignments = {name: excluded[name] for name in values} or {"id": excluded["id"]}
-        statement = (
-            insert.on_conflict_do_update(index_elements=["id"], set_=assignments)
-            .returning(GuildConfig)
-            .execution_options(populate_existing=True)
-        )
-        async with self._sessions.writing() as session:
-            await insert_guild_if_missing(self._sessions, session, key)
-            config: GuildConfig = (await session.scalars(statement)).one()
-            return config
+        return await self._upsert_row({"id": key, **values}, ("id",), tuple(values), guild=key)

@@ -29,7 +29,7 @@ from tux.database.models import (
     Starboard,
     StarboardMessage,
 )
-from tux.database.repositories.records import MessageContext, ModerationSettings, XpAward
+from tux.database.repositories.records import MessageContext, MessageState, ModerationSettings, XpAward
 
 ModelType = TypeVar("ModelType")
 
@@ -357,6 +357,14 @@ class ILevelsActivityRepository(ABC):
         self, *, guild_id: int, member_id: int, channel_id: int, role_ids: Sequence[int]
     ) -> MessageContext:
         """Return the guild's rules, the channel and role facts and the member's row in one query."""
+
+    @abstractmethod
+    async def message_state(self, *, guild_id: int, member_id: int) -> MessageState:
+        """Return the guild's rules, blacklisted channels, role multipliers and the member's row at once.
+
+        One query, and one cacheable value per member (``MessageState.context_for`` resolves it for a
+        message's channel and roles).
+        """
 
     @abstractmethod
     async def award_if_cooled_down(

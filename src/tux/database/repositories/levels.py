@@ -4,15 +4,34 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, cast
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
+from tux.database.core.statements import Statement
 from tux.database.exceptions import ValidationError
 from tux.database.models import Levels
 from tux.database.repositories.base import SQLAlchemyRepository
 from tux.database.repositories.filters import check_window
 from tux.database.repositories.interfaces import ILevelsRepository
-from tux.database.repositories.support import MEMBER_KEY, checked, finite_number, insert_guild_if_missing
+from tux.database.repositories.support import (
+    GUILD_IF_MISSING,
+    MEMBER_KEY,
+    checked,
+    finite_number,
+    insert_for,
+)
+
+
+def _add_xp(dialect: str) -> Any:
+    insert = insert_for(dialect, Levels).values(
+        guild_id=bindparam("guild_id"), member_id=bindparam("member_id"), xp=bindparam("amount")
+    )
+    return insert.on_conflict_do_update(
+        index_elements=["guild_id", "member_id"], set_={"xp": Levels.xp + insert.excluded.xp}
+    ).returning(Levels.xp)
+
+
+_ADD_XP = Statement(_add_xp, writes=True)
 
 
 class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
@@ -40,13 +59,12 @@ class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
         """
         guild, member = self._key(guild_id, member_id)
         value = finite_number("amount", amount, minimum=0.0)
-        statement = self._insert().values(guild_id=guild, member_id=member, xp=value)
-        statement = statement.on_conflict_do_update(
-            index_elements=["guild_id", "member_id"], set_={"xp": Levels.xp + statement.excluded.xp}
-        ).returning(Levels.xp)
-        async with self._sessions.writing() as session:
-            await insert_guild_if_missing(self._sessions, session, guild)
-            return float((await session.execute(statement)).scalar_one())
+        runner = self._sessions.runner
+        async with runner.atomic():
+            await runner.count(GUILD_IF_MISSING, {"guild_id": guild})
+            row = await runner.one(_ADD_XP, {"guild_id": guild, "member_id": member, "amount": value})
+        assert row is not None  # an upsert always returns its row
+        return float(row["xp"])
 
     async def set_xp(self, *, guild_id: int, member_id: int, xp: float, level: int) -> Levels:
         """Set XP and level together (an admin override or a level-up), creating the row if needed."""
@@ -64,18 +82,8 @@ class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
         )
 
     async def _upsert_member(self, guild: int, member: int, values: dict[str, Any]) -> Levels:
-        statement = self._insert().values(guild_id=guild, member_id=member, **values)
-        statement = (
-            statement.on_conflict_do_update(
-                index_elements=["guild_id", "member_id"],
-                set_={name: statement.excluded[name] for name in values},
-            )
-            .returning(Levels)
-            .execution_options(populate_existing=True)
-        )
-        async with self._sessions.writing() as session:
-            await insert_guild_if_missing(self._sessions, session, guild)
-            return cast("Levels", (await session.scalars(statement)).one())
+        row = {"guild_id": guild, "member_id": member, **values}
+        return await self._upsert_row(row, ("guild_id", "member_id"), tuple(values), guild=guild)
 
     async def leaderboard(
         self, guild_id: int, *, limit: int = 10, after: tuple[float, int] | None = None

@@ -1,7 +1,10 @@
-"""``LevelsActivityRepository``: the two statements a chat message costs the levelling system.
+"""``LevelsActivityRepository``: the statements a chat message costs the levelling system.
 
-A message first reads everything the XP decision needs in one ``SELECT`` (the guild's rules, whether the
-channel is blacklisted, the best multiplier of the member's roles and the member's own row); most
+Each is a fixed-shape :class:`~tux.database.core.statements.Statement` run on the direct driver path.
+
+A message first reads everything the XP decision needs in one ``SELECT`` (the guild's rules, its
+blacklisted channels and role multipliers, and the member's own row: a ``MessageState``, which the
+cache keeps per member until the member's next award or a change of the guild's levelling setup); most
 messages stop there, inside the cooldown. A message that earns XP then runs one native upsert whose
 ``ON CONFLICT ... DO UPDATE ... WHERE`` is the cooldown gate: the row is written only when the member is
 not blacklisted and their last rewarded message is at least a cooldown old, so concurrent messages of
@@ -11,23 +14,26 @@ one member award XP once, and a member's first message inserts the row in the sa
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import BigInteger, String, and_, bindparam, func, or_, select, update
+from sqlalchemy import cast as sql_cast
 
 from tux.database.core.session import SessionProvider
+from tux.database.core.statements import Statement
 from tux.database.exceptions import ConfigurationError, ValidationError
 from tux.database.models import Guild, LevelChannelBlacklist, LevelRoleMultiplier, Levels, LevelsConfig
 from tux.database.repositories.filters import MAX_IN_VALUES
 from tux.database.repositories.interfaces import ILevelsActivityRepository
-from tux.database.repositories.records import MessageContext, XpAward
+from tux.database.repositories.records import MessageContext, MessageState, XpAward
 from tux.database.repositories.support import (
+    GUILD_IF_MISSING,
     checked,
     checked_required,
-    dialect_insert,
     finite_number,
-    insert_guild_if_missing,
+    insert_for,
 )
 
 
@@ -60,6 +66,84 @@ def _role_ids(role_ids: object) -> list[int]:
     return sorted({_snowflake(LevelRoleMultiplier, "role_id", role) for role in role_ids})
 
 
+def _award(dialect: str) -> Any:
+    insert = insert_for(dialect, Levels).values(
+        guild_id=bindparam("guild_id"),
+        member_id=bindparam("member_id"),
+        xp=bindparam("amount"),
+        last_message=bindparam("now"),
+    )
+    cooled_down = or_(Levels.last_message.is_(None), Levels.last_message <= bindparam("cutoff"))
+    return insert.on_conflict_do_update(
+        index_elements=["guild_id", "member_id"],
+        set_={"xp": Levels.xp + insert.excluded.xp, "last_message": insert.excluded.last_message},
+        where=and_(~Levels.blacklisted, cooled_down),
+    ).returning(Levels.xp, Levels.level)
+
+
+def _message_state() -> Any:
+    guild = bindparam("guild", type_=BigInteger)
+    channels = (
+        select(func.aggregate_strings(sql_cast(LevelChannelBlacklist.channel_id, String), ","))
+        .where(LevelChannelBlacklist.guild_id == guild)
+        .scalar_subquery()
+    )
+    multipliers = (
+        select(
+            func.aggregate_strings(
+                sql_cast(LevelRoleMultiplier.role_id, String)
+                + ":"
+                + sql_cast(LevelRoleMultiplier.multiplier, String),
+                ",",
+            )
+        )
+        .where(LevelRoleMultiplier.guild_id == guild)
+        .scalar_subquery()
+    )
+    member = bindparam("member", type_=BigInteger)
+    return (
+        select(
+            LevelsConfig.enabled,
+            LevelsConfig.xp_cooldown_seconds,
+            LevelsConfig.base_xp,
+            channels.label("channels"),
+            multipliers.label("multipliers"),
+            Levels.blacklisted,
+            Levels.xp,
+            Levels.level,
+            Levels.last_message,
+        )
+        .select_from(Guild)
+        .outerjoin(LevelsConfig, LevelsConfig.guild_id == Guild.id)
+        .outerjoin(Levels, and_(Levels.guild_id == Guild.id, Levels.member_id == member))
+        .where(Guild.id == guild)
+    )
+
+
+_MESSAGE_STATE = Statement(_message_state())
+"""The member's XP decision inputs (see :meth:`LevelsActivityRepository.message_state`)."""
+_AWARD = Statement(_award, writes=True)
+"""The gated XP upsert (see :meth:`LevelsActivityRepository.award_if_cooled_down`)."""
+_STORE_LEVEL = Statement(
+    update(Levels)
+    .where(Levels.guild_id == bindparam("in_guild"), Levels.member_id == bindparam("of_member"))
+    .values(level=bindparam("new_level")),
+    writes=True,
+)
+
+
+def message_ids(
+    guild_id: object, member_id: object, channel_id: object, role_ids: object
+) -> tuple[int, int, int, list[int]]:
+    """Return the ids of a chat message checked (positive 64-bit, roles a collection), or raise."""
+    return (
+        _snowflake(Guild, "id", guild_id),
+        _snowflake(Levels, "member_id", member_id),
+        _snowflake(LevelChannelBlacklist, "channel_id", channel_id),
+        _role_ids(role_ids),
+    )
+
+
 class LevelsActivityRepository(ILevelsActivityRepository):
     """The per-message levelling queries, on any backend."""
 
@@ -69,10 +153,22 @@ class LevelsActivityRepository(ILevelsActivityRepository):
     async def message_context(
         self, *, guild_id: int, member_id: int, channel_id: int, role_ids: Sequence[int]
     ) -> MessageContext:
-        """Read the XP decision's inputs in one ``SELECT`` driven by the guild's primary key.
+        """Read the XP decision's inputs for one message in one ``SELECT`` (:meth:`message_state`).
 
-        ``guild LEFT JOIN levels_config LEFT JOIN levels`` plus two scalar subqueries (channel blacklist
-        probe, best role multiplier); no row at all means the guild is unknown.
+        Raises
+        ------
+        ValidationError
+            On an id that is not a positive 64-bit integer, before any SQL runs.
+        """
+        guild, member, channel, roles = message_ids(guild_id, member_id, channel_id, role_ids)
+        state = await self.message_state(guild_id=guild, member_id=member)
+        return state.context_for(channel, roles)
+
+    async def message_state(self, *, guild_id: int, member_id: int) -> MessageState:
+        """Read every input of the member's XP decisions in one prepared ``SELECT`` by the guild's key.
+
+        ``guild LEFT JOIN levels_config LEFT JOIN levels`` plus the guild's blacklisted channels and
+        role multipliers, each aggregated into one text column; no row means the guild is unknown.
 
         Raises
         ------
@@ -81,50 +177,26 @@ class LevelsActivityRepository(ILevelsActivityRepository):
         """
         guild = _snowflake(Guild, "id", guild_id)
         member = _snowflake(Levels, "member_id", member_id)
-        channel = _snowflake(LevelChannelBlacklist, "channel_id", channel_id)
-        roles = _role_ids(role_ids)
-        channel_blacklisted = exists().where(
-            LevelChannelBlacklist.guild_id == guild, LevelChannelBlacklist.channel_id == channel
-        )
-        best_multiplier = (
-            select(func.max(LevelRoleMultiplier.multiplier))
-            .where(LevelRoleMultiplier.guild_id == guild, LevelRoleMultiplier.role_id.in_(roles))
-            .scalar_subquery()
-        )
-        statement = (
-            select(
-                LevelsConfig.enabled,
-                LevelsConfig.xp_cooldown_seconds,
-                LevelsConfig.base_xp,
-                channel_blacklisted.label("channel_blacklisted"),
-                best_multiplier.label("multiplier"),
-                Levels.blacklisted,
-                Levels.xp,
-                Levels.level,
-                Levels.last_message,
-            )
-            .select_from(Guild)
-            .outerjoin(LevelsConfig, LevelsConfig.guild_id == Guild.id)
-            .outerjoin(Levels, and_(Levels.guild_id == Guild.id, Levels.member_id == member))
-            .where(Guild.id == guild)
-        )
-        async with self._sessions.reading() as session:
-            row = (await session.execute(statement)).one_or_none()
+        row = await self._sessions.runner.one(_MESSAGE_STATE, {"guild": guild, "member": member})
         if row is None:
-            return _unknown_guild_context()
-        return MessageContext(
+            return _unknown_guild_state()
+        return MessageState(
             guild_known=True,
-            enabled=DEFAULT_ENABLED if row.enabled is None else bool(row.enabled),
+            enabled=DEFAULT_ENABLED if row["enabled"] is None else bool(row["enabled"]),
             cooldown_seconds=(
-                DEFAULT_COOLDOWN_SECONDS if row.xp_cooldown_seconds is None else int(row.xp_cooldown_seconds)
+                DEFAULT_COOLDOWN_SECONDS
+                if row["xp_cooldown_seconds"] is None
+                else int(row["xp_cooldown_seconds"])
             ),
-            base_xp=DEFAULT_BASE_XP if row.base_xp is None else float(row.base_xp),
-            channel_blacklisted=bool(row.channel_blacklisted),
-            multiplier=1.0 if row.multiplier is None else float(row.multiplier),
-            member_blacklisted=bool(row.blacklisted),
-            xp=0.0 if row.xp is None else float(row.xp),
-            level=0 if row.level is None else int(row.level),
-            last_message=row.last_message,
+            base_xp=DEFAULT_BASE_XP if row["base_xp"] is None else float(row["base_xp"]),
+            blacklisted_channels=tuple(sorted(int(c) for c in (row["channels"] or "").split(",") if c)),
+            multipliers=tuple(
+                sorted(_multiplier(pair) for pair in (row["multipliers"] or "").split(",") if pair)
+            ),
+            member_blacklisted=bool(row["blacklisted"]),
+            xp=0.0 if row["xp"] is None else float(row["xp"]),
+            level=0 if row["level"] is None else int(row["level"]),
+            last_message=row["last_message"],
         )
 
     async def award_if_cooled_down(
@@ -158,22 +230,19 @@ class LevelsActivityRepository(ILevelsActivityRepository):
         cooldown = cast("int", checked(LevelsConfig, "xp_cooldown_seconds", cooldown_seconds))
         if cooldown < 0:
             raise ValidationError(f"cooldown_seconds: expected an integer >= 0, got {cooldown}")
-        insert = dialect_insert(self._sessions, Levels).values(
-            guild_id=guild, member_id=member, xp=value, last_message=moment
-        )
-        cooled_down = or_(
-            Levels.last_message.is_(None), Levels.last_message <= moment - timedelta(seconds=cooldown)
-        )
-        statement = insert.on_conflict_do_update(
-            index_elements=["guild_id", "member_id"],
-            set_={"xp": Levels.xp + insert.excluded.xp, "last_message": insert.excluded.last_message},
-            where=and_(~Levels.blacklisted, cooled_down),
-        ).returning(Levels.xp, Levels.level)
-        async with self._sessions.writing() as session:
+        values = {
+            "guild_id": guild,
+            "member_id": member,
+            "amount": value,
+            "now": moment,
+            "cutoff": moment - timedelta(seconds=cooldown),
+        }
+        runner = self._sessions.runner
+        async with runner.atomic() if create_guild else nullcontext():
             if create_guild:
-                await insert_guild_if_missing(self._sessions, session, guild)
-            row = (await session.execute(statement)).one_or_none()
-        return None if row is None else XpAward(xp=float(row.xp), stored_level=int(row.level))
+                await runner.count(GUILD_IF_MISSING, {"guild_id": guild})
+            row = await runner.one(_AWARD, values)
+        return None if row is None else XpAward(xp=float(row["xp"]), stored_level=int(row["level"]))
 
     async def store_level(self, *, guild_id: int, member_id: int, level: int) -> None:
         """Set the member's ``level`` column (one primary-key ``UPDATE``).
@@ -188,25 +257,25 @@ class LevelsActivityRepository(ILevelsActivityRepository):
         value = cast("int", checked_required(Levels, "level", level))
         if value < 0:
             raise ValidationError(f"level: expected an integer >= 0, got {value}")
-        statement = (
-            update(Levels)
-            .where(Levels.guild_id == guild, Levels.member_id == member)
-            .values(level=value)
-            .execution_options(synchronize_session=False)
+        await self._sessions.runner.count(
+            _STORE_LEVEL, {"in_guild": guild, "of_member": member, "new_level": value}
         )
-        async with self._sessions.writing() as session:
-            await session.execute(statement)
 
 
-def _unknown_guild_context() -> MessageContext:
-    """The context of a guild without a row: default rules, nothing blacklisted, no member row."""
-    return MessageContext(
+def _multiplier(pair: str) -> tuple[int, float]:
+    role, _, multiplier = pair.partition(":")
+    return int(role), float(multiplier)
+
+
+def _unknown_guild_state() -> MessageState:
+    """The state of a guild without a row: default rules, nothing blacklisted, no member row."""
+    return MessageState(
         guild_known=False,
         enabled=DEFAULT_ENABLED,
         cooldown_seconds=DEFAULT_COOLDOWN_SECONDS,
         base_xp=DEFAULT_BASE_XP,
-        channel_blacklisted=False,
-        multiplier=1.0,
+        blacklisted_channels=(),
+        multipliers=(),
         member_blacklisted=False,
         xp=0.0,
         level=0,

@@ -13,7 +13,7 @@ from tux.database.exceptions import ValidationError
 from tux.database.models import MemberStatus, utcnow
 from tux.database.repositories.base import SQLAlchemyRepository
 from tux.database.repositories.interfaces import IMemberStatusRepository
-from tux.database.repositories.support import checked, dialect_insert, insert_guild_if_missing
+from tux.database.repositories.support import checked
 from tux.database.repositories.validation import validate_payload
 
 _MANAGED_FIELDS = frozenset({"guild_id", "member_id", "updated_at"})
@@ -44,22 +44,8 @@ class MemberStatusRepository(SQLAlchemyRepository[MemberStatus], IMemberStatusRe
             raise ValidationError(f"member_status: {', '.join(managed)} cannot be set through data")
         if not values:
             raise ValidationError("member_status: data names no field to set")
-        insert = dialect_insert(self._sessions, MemberStatus).values(
-            guild_id=guild, member_id=member, updated_at=utcnow(), **values
-        )
-        excluded = insert.excluded
-        statement = (
-            insert.on_conflict_do_update(
-                index_elements=["guild_id", "member_id"],
-                set_={name: excluded[name] for name in (*values, "updated_at")},
-            )
-            .returning(MemberStatus)
-            .execution_options(populate_existing=True)
-        )
-        async with self._sessions.writing() as session:
-            await insert_guild_if_missing(self._sessions, session, guild)
-            status: MemberStatus = (await session.scalars(statement)).one()
-            return status
+        row = {"guild_id": guild, "member_id": member, "updated_at": utcnow(), **values}
+        return await self._upsert_row(row, ("guild_id", "member_id"), (*values, "updated_at"), guild=guild)
 
     async def get_status(self, guild_id: int, member_id: int) -> MemberStatus | None:
         """Return the member's status row, or ``None`` if no action ever touched the member."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,6 +42,45 @@ class MessageContext:
     xp: float
     level: int
     last_message: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageState:
+    """Everything a member's chat messages are decided on, whatever channel and roles they come with.
+
+    What :class:`MessageContext` resolves for one channel and role set, kept whole (the guild's
+    blacklisted channels and role multipliers) so one cached value per member answers every message
+    until an award or a change of the guild's levelling setup invalidates it.
+    """
+
+    guild_known: bool
+    enabled: bool
+    cooldown_seconds: int
+    base_xp: float
+    blacklisted_channels: tuple[int, ...]
+    multipliers: tuple[tuple[int, float], ...]
+    """``(role_id, multiplier)`` of every role of the guild that has one."""
+    member_blacklisted: bool
+    xp: float
+    level: int
+    last_message: datetime | None
+
+    def context_for(self, channel_id: int, role_ids: Sequence[int]) -> MessageContext:
+        """Return the decision inputs of a message in ``channel_id`` by a member with ``role_ids``."""
+        roles = set(role_ids)
+        best = max((multiplier for role, multiplier in self.multipliers if role in roles), default=None)
+        return MessageContext(
+            guild_known=self.guild_known,
+            enabled=self.enabled,
+            cooldown_seconds=self.cooldown_seconds,
+            base_xp=self.base_xp,
+            channel_blacklisted=channel_id in self.blacklisted_channels,
+            multiplier=1.0 if best is None else best,
+            member_blacklisted=self.member_blacklisted,
+            xp=self.xp,
+            level=self.level,
+            last_message=self.last_message,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,12 +12,34 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, bindparam, select, update
 
+from tux.database.core.statements import Statement
 from tux.database.models import Reminder
-from tux.database.repositories.base import SQLAlchemyRepository
+from tux.database.repositories.base import SQLAlchemyRepository, row_columns
 from tux.database.repositories.interfaces import IReminderRepository
 from tux.database.repositories.support import checked, page_size
+
+
+def _claim_due(dialect: str) -> Any:
+    due = (
+        select(Reminder.reminder_id)
+        .where(~Reminder.reminder_sent, Reminder.reminder_expires_at <= bindparam("due_at"))
+        .order_by(Reminder.reminder_expires_at, Reminder.reminder_id)
+        .limit(bindparam("claim_limit", type_=Integer))
+    )
+    if dialect != "sqlite":
+        due = due.with_for_update(skip_locked=True)
+    return (
+        update(Reminder)
+        .where(Reminder.reminder_id.in_(due.scalar_subquery()), ~Reminder.reminder_sent)
+        .values(reminder_sent=True)
+        .returning(*row_columns(Reminder))
+    )
+
+
+_CLAIM_DUE = Statement(_claim_due, writes=True)
+"""The claim of due reminders (see :meth:`ReminderRepository.claim_due`)."""
 
 
 class ReminderRepository(SQLAlchemyRepository[Reminder], IReminderRepository):
@@ -51,24 +73,7 @@ class ReminderRepository(SQLAlchemyRepository[Reminder], IReminderRepository):
         ValidationError
             If ``now`` is naive or ``limit`` is not a positive integer.
         """
-        page_size(limit)
-        moment = checked(Reminder, "reminder_expires_at", now)
-        due = (
-            select(Reminder.reminder_id)
-            .where(~Reminder.reminder_sent, Reminder.reminder_expires_at <= moment)
-            .order_by(Reminder.reminder_expires_at, Reminder.reminder_id)
-            .limit(limit)
-        )
-        if not self._sessions.is_sqlite:
-            due = due.with_for_update(skip_locked=True)
-        statement = (
-            update(Reminder)
-            .where(Reminder.reminder_id.in_(due.scalar_subquery()), ~Reminder.reminder_sent)
-            .values(reminder_sent=True)
-            .returning(Reminder)
-            .execution_options(synchronize_session=False, populate_existing=True)
-        )
-        async with self._sessions.writing() as session:
-            claimed = list((await session.scalars(statement)).all())
+        values = {"due_at": checked(Reminder, "reminder_expires_at", now), "claim_limit": page_size(limit)}
+        claimed = await self._instances(_CLAIM_DUE, values)
         claimed.sort(key=lambda reminder: (reminder.reminder_expires_at, reminder.reminder_id))
         return claimed

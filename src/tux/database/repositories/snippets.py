@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, func, select, update
+from sqlalchemy import BigInteger, ColumnElement, Select, String, and_, bindparam, func, select, update
 from sqlalchemy.orm import aliased
 
+from tux.database.core.statements import Statement
 from tux.database.models import Snippet
-from tux.database.repositories.base import SQLAlchemyRepository
+from tux.database.repositories.base import SQLAlchemyRepository, row_columns
 from tux.database.repositories.filters import check_window
 from tux.database.repositories.interfaces import ISnippetRepository
 from tux.database.repositories.validation import coerce_value, field_spec
@@ -33,7 +34,7 @@ def _named(guild_id: int, name: str) -> list[ColumnElement[bool]]:
     return [Snippet.guild_id == guild_id, func.lower(Snippet.snippet_name) == func.lower(name)]
 
 
-def _resolution(guild_id: int, name: str) -> tuple[Select[tuple[Snippet]], Select[tuple[int]]]:
+def _resolution(guild_id: Any, name: Any) -> tuple[Select[tuple[Snippet]], Select[tuple[int]]]:
     """Return ``(the target row, the target's id)`` queries for ``name`` in ``guild_id``.
 
     ``source`` is the snippet called ``name``; ``target`` is the snippet named by ``source.alias``, or
@@ -54,6 +55,21 @@ def _resolution(guild_id: int, name: str) -> tuple[Select[tuple[Snippet]], Selec
     rows = select(target).join(source, hop).where(*where)
     ids = select(target.snippet_id).join(source, hop).where(*where)
     return rows, ids
+
+
+_USE = Statement(
+    update(Snippet)
+    .where(
+        Snippet.snippet_id
+        == _resolution(bindparam("in_guild", type_=BigInteger), bindparam("named", type_=String))[
+            1
+        ].scalar_subquery()
+    )
+    .values(uses=Snippet.uses + 1)
+    .returning(*row_columns(Snippet)),
+    writes=True,
+)
+"""The use counter (see :meth:`SnippetRepository.use`)."""
 
 
 class SnippetRepository(SQLAlchemyRepository[Snippet], ISnippetRepository):
@@ -87,16 +103,8 @@ class SnippetRepository(SQLAlchemyRepository[Snippet], ISnippetRepository):
         One ``UPDATE ... SET uses = uses + 1 WHERE snippet_id = (resolution) RETURNING``: the database
         serializes concurrent uses on the row lock, so none is lost.
         """
-        _, ids = _resolution(_guild(guild_id), _name(name))
-        statement = (
-            update(Snippet)
-            .where(Snippet.snippet_id == ids.scalar_subquery())
-            .values(uses=Snippet.uses + 1)
-            .returning(Snippet)
-            .execution_options(synchronize_session=False, populate_existing=True)
-        )
-        async with self._sessions.writing() as session:
-            return (await session.scalars(statement)).one_or_none()
+        used = await self._instances(_USE, {"in_guild": _guild(guild_id), "named": _name(name)})
+        return used[0] if used else None
 
     async def aliases_of(self, guild_id: int, name: str) -> list[Snippet]:
         """Return the aliases whose target is ``name`` (any letter case), by lower-cased name."""

@@ -16,7 +16,7 @@ from tux.database.exceptions import ValidationError
 from tux.database.models import Starboard, StarboardMessage
 from tux.database.repositories.base import SQLAlchemyRepository
 from tux.database.repositories.interfaces import IStarboardMessageRepository, IStarboardRepository
-from tux.database.repositories.support import checked, insert_guild_if_missing
+from tux.database.repositories.support import checked
 from tux.database.repositories.validation import validate_payload
 
 
@@ -43,18 +43,9 @@ class StarboardRepository(SQLAlchemyRepository[Starboard], IStarboardRepository)
         threshold = values.get("starboard_threshold")
         if threshold is not None and cast("int", threshold) < 1:
             raise ValidationError(f"starboard_threshold: expected an integer >= 1, got {threshold!r}")
-        statement = self._insert().values(values)
-        statement = (
-            statement.on_conflict_do_update(
-                index_elements=["guild_id"],
-                set_={name: statement.excluded[name] for name in values if name != "guild_id"},
-            )
-            .returning(Starboard)
-            .execution_options(populate_existing=True)
-        )
-        async with self._sessions.writing() as session:
-            await insert_guild_if_missing(self._sessions, session, cast("int", values["guild_id"]))
-            return cast("Starboard", (await session.scalars(statement)).one())
+        guild = cast("int", values["guild_id"])
+        targets = tuple(name for name in values if name != "guild_id")
+        return await self._upsert_row(values, ("guild_id",), targets, guild=guild)
 
 
 class StarboardMessageRepository(SQLAlchemyRepository[StarboardMessage], IStarboardMessageRepository):

@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tux.database.core.session import SessionProvider
+from tux.database.core.statements import Statement
 from tux.database.exceptions import ValidationError
 from tux.database.models import Guild
 from tux.database.repositories.validation import coerce_value, field_spec
@@ -27,7 +29,23 @@ MEMBER_KEY = ("member_id", "guild_id")
 
 def dialect_insert(sessions: SessionProvider, model: type[Any]) -> Any:
     """Return the backend's ``insert`` (the one with ``on_conflict_do_*``) for ``model``."""
-    return sqlite.insert(model) if sessions.is_sqlite else postgresql.insert(model)
+    return insert_for("sqlite" if sessions.is_sqlite else "postgresql", model)
+
+
+def insert_for(dialect_name: str, model: type[Any]) -> Any:
+    """Return the ``insert`` of the dialect called ``dialect_name`` for ``model`` (for a ``Statement``)."""
+    return sqlite.insert(model) if dialect_name == "sqlite" else postgresql.insert(model)
+
+
+GUILD_IF_MISSING = Statement(
+    lambda dialect: (
+        insert_for(dialect, Guild)
+        .values(id=bindparam("guild_id"))
+        .on_conflict_do_nothing(index_elements=["id"])
+    ),
+    writes=True,
+)
+"""The insert-guild-if-missing guard as a direct statement (see :func:`insert_guild_if_missing`)."""
 
 
 def checked(model: type[Any], name: str, value: object) -> Any:

@@ -2,7 +2,10 @@
 
 A chat message costs one query when it earns nothing (inside the cooldown, blacklisted member or
 channel, levelling off) and two when it earns XP: the decision read and the gated upsert of
-:class:`~tux.database.repositories.levels_activity.LevelsActivityRepository`. A level-up adds the level
+:class:`~tux.database.repositories.levels_activity.LevelsActivityRepository`. Behind the cache the
+decision read (the member's :class:`~tux.database.repositories.records.MessageState`) is served from
+memory until the member's next award or a change of the guild's levelling setup, so a message inside
+the cooldown costs no query and an award one. A level-up adds the level
 write and the role-reward read. The read's cooldown check only saves the write; the upsert's ``WHERE``
 is what guarantees that concurrent messages of one member inside one cooldown award XP once.
 
@@ -13,7 +16,7 @@ rewritten whenever XP changes through this service, so it always matches the XP.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from tux.database.models import Levels, utcnow
@@ -22,6 +25,7 @@ from tux.database.repositories.interfaces import (
     ILevelsConfigRepository,
     ILevelsRepository,
 )
+from tux.database.repositories.levels_activity import message_ids
 from tux.database.repositories.records import MessageContext
 from tux.database.repositories.support import checked_required
 from tux.database.services.levels_formula import level_for_xp
@@ -112,9 +116,9 @@ class LevelsService:
             On a naive ``now`` or an id that is not a positive 64-bit integer.
         """
         moment: datetime = utcnow() if now is None else checked_required(Levels, "last_message", now)
-        context = await self._activity.message_context(
-            guild_id=guild_id, member_id=member_id, channel_id=channel_id, role_ids=role_ids
-        )
+        guild, member, channel, roles = message_ids(guild_id, member_id, channel_id, role_ids)
+        state = await self._activity.message_state(guild_id=guild, member_id=member)
+        context = state.context_for(channel, roles)
         if not _earns_xp(context, moment):
             return _unchanged(context)
         amount = context.base_xp * context.multiplier
@@ -133,16 +137,15 @@ class LevelsService:
             level = level_for_xp(award.xp)
             if level != award.stored_level:
                 await self._activity.store_level(guild_id=guild_id, member_id=member_id, level=level)
-            rewards = await self._rewards_up_to(guild_id, level) if level > award.stored_level else ()
             return MessageXpResult(
-                xp_awarded=amount,
-                total_xp=award.xp,
-                level=level,
-                previous_level=award.stored_level,
-                role_rewards_to_apply=rewards,
+                xp_awarded=amount, total_xp=award.xp, level=level, previous_level=award.stored_level
             )
 
-        return await self._transactions.execute_in_transaction(operation, name="levels.process_message")
+        result = await self._transactions.execute_in_transaction(operation, name="levels.process_message")
+        if not result.level_up:
+            return result
+        # read after the commit, so behind the cache it is served from there
+        return replace(result, role_rewards_to_apply=await self._rewards_up_to(guild_id, result.level))
 
     async def set_xp(self, guild_id: int, member_id: int, xp: float) -> Levels:
         """Set the member's XP and the level it implies, creating the row if needed.

@@ -155,7 +155,7 @@ class TransactionManager:
     @asynccontextmanager
     async def _outermost(self, options: TransactionOptions) -> AsyncIterator[UnitOfWork]:
         session = self._sessions.factory()
-        unit = UnitOfWork(session=session, owner=asyncio.current_task())
+        unit = UnitOfWork(session=session, owner=asyncio.current_task(), read_only=options.read_only)
         token = self._sessions.bind(unit)
         try:
             async with translated_errors():
@@ -174,6 +174,7 @@ class TransactionManager:
         registered = len(unit.commit_callbacks)
         try:
             async with translated_errors(), unit.session.begin_nested():
+                await unit.session.connection()  # SAVEPOINT now: direct statements bypass the session
                 yield
         except BaseException:
             del unit.commit_callbacks[registered:]
