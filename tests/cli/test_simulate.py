@@ -71,6 +71,26 @@ def test_default_run_passes_its_invariants_and_writes_every_section(
     assert all(isinstance(row["passed"], bool) for row in report["success_metrics"])
     (process,) = report["memory"]["processes"]
     assert process["peak_rss_bytes"] > process["cache_bytes"] > 0
+    optimizer = report["optimizer"]
+    assert set(optimizer) == {
+        "monitored",
+        "slow_query_threshold_ms",
+        "statements",
+        "slow_queries",
+        "recommendations",
+        "n_plus_one",
+        "pool",
+        "index_advice",
+    }
+    assert optimizer["monitored"] is True
+    assert optimizer["slow_query_threshold_ms"] == 100.0
+    assert optimizer["statements"] > 600
+    assert all(q["slow_calls"] > 0 and q["max_ms"] >= 100.0 for q in optimizer["slow_queries"])
+    (pool,) = optimizer["pool"]
+    assert pool["shard"] == 0
+    assert pool["checkouts"] >= pool["peak_usage"] > 0
+    assert any("SQLite allows one writer" in advice for advice in pool["advice"]) is (pool["peak_usage"] > 1)
+    assert optimizer["index_advice"] == []  # every filter the workload runs has its index
     xp = sum(report["ledger"]["xp_awarded"].values())
     assert report["invariants"][1]["detail"].startswith(f"{xp:.0f} XP in the database")
 
@@ -242,6 +262,11 @@ def test_two_processes_on_postgresql_and_redis_pass_the_invariants(postgres_url:
     assert all(check["ok"] for check in report["invariants"])
     redis_hits = sum(kind["hits"]["redis"] for kind in report["cache"]["per_type"].values())
     assert redis_hits > 0
+    optimizer = report["optimizer"]
+    assert optimizer["monitored"] is True
+    assert [pool["shard"] for pool in optimizer["pool"]] == [0, 1]
+    assert all(pool["checkouts"] > 0 for pool in optimizer["pool"])
+    assert optimizer["statements"] > 400
 
 
 def test_a_timed_run_stops_after_its_duration(tmp_path: Path) -> None:

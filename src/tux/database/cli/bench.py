@@ -8,6 +8,8 @@ each one's median and its ratio to the raw driver. Rows:
   against the same raw read; with Redis, a Redis-level hit against a raw redis-py ``GET`` of the
   same entry bytes.
 - SQLite: the same reads against the stdlib ``sqlite3`` module on the same file.
+- Bulk insert, on both (:mod:`tux.database.cli.bench_bulk`): ``db.batch`` against asyncpg's COPY or
+  ``sqlite3``'s ``executemany``, and the plan's per-row loop; microseconds per row.
 
 The bench writes one guild (:data:`BENCH_GUILD`) and deletes it again; Redis keys live in a fresh
 namespace that is deleted afterwards.
@@ -31,6 +33,14 @@ import asyncpg
 import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from tux.database.cli.bench_bulk import (
+    BATCH,
+    LOOP,
+    LOOP_GOAL,
+    BulkSizes,
+    postgresql_writes,
+    sqlite_writes,
+)
 from tux.database.cli.reach import delete_namespace
 from tux.database.cli.timing import Call, Timing, contest
 from tux.database.core.engine import normalize_url
@@ -97,6 +107,35 @@ def _rows(group: str, raw: Contender, others: list[Contender], timings: dict[str
     return rows
 
 
+def _bulk_rows(group: str, raw: str, timings: dict[str, Timing]) -> list[BenchRow]:
+    """Rows of a bulk insert group: ``db.batch`` within 2.0x of the raw driver, 100x the per-row loop."""
+    reference, batch, loop = timings[raw], timings[BATCH], timings[LOOP]
+    speedup = loop.median_us / batch.median_us
+    return [
+        BenchRow(group, raw, reference.median_us, reference.p95_us, reference.rounds),
+        BenchRow(
+            group,
+            BATCH,
+            batch.median_us,
+            batch.p95_us,
+            batch.rounds,
+            batch.median_us / reference.median_us,
+            "<= 2.0x",
+            batch.median_us / reference.median_us <= 2.0,
+        ),
+        BenchRow(
+            group,
+            LOOP,
+            loop.median_us,
+            loop.p95_us,
+            loop.rounds,
+            loop.median_us / reference.median_us,
+            f"db.batch {speedup:.0f}x faster, goal >= {LOOP_GOAL:.0f}x",
+            speedup >= LOOP_GOAL,
+        ),
+    ]
+
+
 async def _group(
     group: str, raw: Contender, others: list[Contender], rounds: int, batch: int
 ) -> list[BenchRow]:
@@ -149,7 +188,9 @@ async def _databases(
             await plain.guilds.delete(BENCH_GUILD)
 
 
-async def bench_postgresql(url: str, redis_url: str | None, rounds: int, batch: int) -> list[BenchRow]:
+async def bench_postgresql(
+    url: str, redis_url: str | None, rounds: int, batch: int, bulk: BulkSizes
+) -> list[BenchRow]:
     """The PostgreSQL (and Redis) groups."""
     dsn = normalize_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     async with _databases(url) as (plain, cached):
@@ -159,6 +200,9 @@ async def bench_postgresql(url: str, redis_url: str | None, rounds: int, batch: 
             raw_read = partial(statement.fetchrow, BENCH_GUILD)
             raw, others = _reads(plain, cached, raw_read, "asyncpg prepared fetchrow", with_goal=True)
             rows = await _group("PostgreSQL", raw, others, rounds, batch)
+            if bulk.rows:
+                raw_label, timings = await postgresql_writes(plain, connection, BENCH_GUILD, bulk)
+                rows += _bulk_rows(f"PostgreSQL bulk insert, {bulk.rows:,} rows", raw_label, timings)
         finally:
             await connection.close()
     if redis_url is not None:
@@ -193,7 +237,7 @@ async def bench_redis(url: str, redis_url: str, rounds: int, batch: int) -> list
         await delete_namespace(redis_url, namespace)
 
 
-async def bench_sqlite(url: str | None, rounds: int, batch: int) -> list[BenchRow]:
+async def bench_sqlite(url: str | None, rounds: int, batch: int, bulk: BulkSizes) -> list[BenchRow]:
     """The SQLite group, on ``url`` or on a temporary file."""
     with tempfile.TemporaryDirectory() as directory:
         target = url or f"sqlite+aiosqlite:///{Path(directory) / 'bench.sqlite3'}"
@@ -206,18 +250,23 @@ async def bench_sqlite(url: str | None, rounds: int, batch: int) -> list[BenchRo
                     return connection.execute(PK_READ.replace("$1", "?"), (BENCH_GUILD,)).fetchone()
 
                 raw, others = _reads(plain, cached, raw_read, "sqlite3 (stdlib) read", with_goal=False)
-                return await _group("SQLite", raw, others, rounds, batch)
+                rows = await _group("SQLite", raw, others, rounds, batch)
             finally:
                 connection.close()
+            if bulk.rows:
+                raw_label, timings = await sqlite_writes(plain, database or ":memory:", BENCH_GUILD, bulk)
+                rows += _bulk_rows(f"SQLite bulk insert, {bulk.rows:,} rows", raw_label, timings)
+            return rows
 
 
 async def run_bench(
-    database_url: str | None, redis_url: str | None, *, rounds: int, batch: int
+    database_url: str | None, redis_url: str | None, *, rounds: int, batch: int, bulk: BulkSizes | None = None
 ) -> list[BenchRow]:
     """Every group ``database_url`` (PostgreSQL, or SQLite) and ``redis_url`` allow; SQLite always."""
+    bulk = bulk or BulkSizes()
     rows: list[BenchRow] = []
     postgres = database_url is not None and normalize_url(database_url).get_backend_name() == "postgresql"
     if database_url is not None and postgres:
-        rows += await bench_postgresql(database_url, redis_url, rounds, batch)
-    rows += await bench_sqlite(None if postgres else database_url, rounds, batch)
+        rows += await bench_postgresql(database_url, redis_url, rounds, batch, bulk)
+    rows += await bench_sqlite(None if postgres else database_url, rounds, batch, bulk)
     return rows

@@ -12,7 +12,9 @@ import typer
 from rich.table import Table
 
 from tux.database.cli import migrate
+from tux.database.cli.advise_command import advise_command
 from tux.database.cli.bench import machine, run_bench
+from tux.database.cli.bench_bulk import BulkSizes
 from tux.database.cli.bulk_load import REPOSITORIES, load_rows
 from tux.database.cli.console import console, route_logs
 from tux.database.cli.demo import run_demo
@@ -32,6 +34,7 @@ app = typer.Typer(
 app.command("simulate")(simulate_command)
 app.command("verify")(verify_command)
 app.command("import")(import_command)
+app.command("advise")(advise_command)
 app.add_typer(migrate.app, name="migrate")
 
 
@@ -84,7 +87,7 @@ def doctor(
 
 
 @app.command()
-def bench(
+def bench(  # noqa: PLR0917 - Typer maps each parameter to an option
     database_url: Annotated[
         str | None,
         typer.Option(help="PostgreSQL for the asyncpg rows; default from settings (SQLite rows only)."),
@@ -97,12 +100,16 @@ def bench(
     ] = 30,
     batch: Annotated[int, typer.Option(min=1, help="Calls per contender per round.")] = 50,
     json_path: Annotated[Path | None, typer.Option("--json", help="Also write the rows here.")] = None,
+    bulk_rows: Annotated[int, typer.Option(min=0, help="Rows per bulk insert (0: no bulk rows).")] = 10_000,
+    loop_rows: Annotated[int, typer.Option(min=1, help="Rows the per-row loop inserts.")] = 200,
+    bulk_rounds: Annotated[int, typer.Option(min=1, help="Rounds of the bulk inserts.")] = 5,
 ) -> None:
-    """Time the layer's reads against the raw drivers in one run and print the ratios."""
+    """Time the layer's reads and bulk inserts against the raw drivers in one run; print the ratios."""
     settings = build_settings(database_url, redis_url, {})
     url = settings.database_url_value() if settings.database_url is not None else None
+    bulk = BulkSizes(bulk_rows, loop_rows, bulk_rounds)
     with exit_on_errors():
-        rows = asyncio.run(run_bench(url, settings.redis_url_value(), rounds=rounds, batch=batch))
+        rows = asyncio.run(run_bench(url, settings.redis_url_value(), rounds=rounds, batch=batch, bulk=bulk))
     table = Table(title=f"tux-db bench ({rounds} rounds x {batch} calls, medians)", title_justify="left")
     for column in ("group", "what", "median us", "p95 us", "vs raw", "goal"):
         table.add_column(column, justify="left" if column in {"group", "what"} else "right")

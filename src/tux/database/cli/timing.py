@@ -47,3 +47,27 @@ def _summary(values: list[float]) -> Timing:
     return Timing(
         statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], len(ordered)
     )
+
+
+Write = Callable[[], Awaitable[int]]
+"""A bulk write: writes some rows and returns how many."""
+
+
+async def contest_bulk(
+    writes: Mapping[str, Write], reset: Callable[[], Awaitable[None]], *, rounds: int
+) -> dict[str, Timing]:
+    """Time every write of ``writes`` once per round, taking turns, on an emptied table; µs per row.
+
+    ``reset`` empties the table before each write (untimed); a first round warms up and is not counted.
+    """
+    per_row: dict[str, list[float]] = {name: [] for name in writes}
+    for round_number in range(rounds + 1):
+        for name, write in writes.items():
+            await reset()
+            started = time.perf_counter_ns()
+            rows = await write()
+            elapsed = time.perf_counter_ns() - started
+            if round_number:
+                per_row[name].append(elapsed / rows / 1000)
+    await reset()
+    return {name: _summary(values) for name, values in per_row.items()}

@@ -25,6 +25,7 @@ body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px;
 h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
 table { border-collapse: collapse; margin: 0.5rem 0; font-size: 0.9rem; }
 th, td { border: 1px solid #d0d0d5; padding: 0.25rem 0.6rem; text-align: right; }
+td { overflow-wrap: anywhere; } h3 { font-size: 1rem; }
 th:first-child, td:first-child { text-align: left; }
 th { background: #f2f2f5; }
 .pass { color: #137333; font-weight: 600; } .fail { color: #c5221f; font-weight: 600; }
@@ -99,9 +100,73 @@ def render_page(report: Mapping[str, Any], result: SimulationResult) -> str:
                 for kind, stats in report["cache"]["per_type"].items()
             ),
         ),
+        *_optimizer_parts(report["optimizer"]),
         "</body></html>",
     ]
     return "\n".join(parts)
+
+
+def _optimizer_parts(found: Mapping[str, Any]) -> list[str]:
+    """The optimizer's findings: slow queries, rule advice, N+1 runs, pool and index advice."""
+    threshold = found["slow_query_threshold_ms"]
+    return [
+        "<h2>Optimizer findings</h2>",
+        f"<p>{found['statements']} statements watched by the query monitor; slow: >= {threshold:g} ms.</p>",
+        "<h3>Slow queries</h3>",
+        _table(
+            ("statement shape", "calls", "slow", "mean ms", "max ms"),
+            (
+                (q["query"], q["calls"], q["slow_calls"], f"{q['mean_ms']:.2f}", f"{q['max_ms']:.1f}")
+                for q in found["slow_queries"]
+            ),
+        ),
+        "<h3>Query advice (plan and PgHero rules) and N+1 runs</h3>",
+        _table(
+            ("issue", "operation", "statement shape", "advice"),
+            [
+                *((r["issue"], "", r["query"], r["recommendation"]) for r in found["recommendations"]),
+                *(
+                    (
+                        f"N+1 {n['kind']}: {n['runs']} run(s), longest {n['longest']}",
+                        n["operation"] or "-",
+                        n["query"],
+                        n["advice"],
+                    )
+                    for n in found["n_plus_one"]
+                ),
+            ],
+        ),
+        "<h3>Connection pool</h3>",
+        _table(
+            ("process", "size + overflow", "peak", "checkouts", "waits", "timeouts", "hold p95 ms", "advice"),
+            (
+                (
+                    p["shard"],
+                    f"{p['pool_size']} + {p['max_overflow']}",
+                    p["peak_usage"],
+                    p["checkouts"],
+                    p["waits"],
+                    p["timeouts"],
+                    f"{p['hold_p95'] * 1000:.1f}",
+                    "; ".join(p["advice"]) or "no change needed",
+                )
+                for p in found["pool"]
+            ),
+        ),
+        "<h3>Index advice (checked by the planner)</h3>",
+        _table(
+            ("statement", "method", "cost saved", "calls"),
+            (
+                (
+                    i["statement"],
+                    i["method"] if i["validated"] else "UNVALIDATED heuristic",
+                    f"{i['saving']:.0%}",
+                    i["calls"],
+                )
+                for i in found["index_advice"]
+            ),
+        ),
+    ]
 
 
 def _verdict(ok: bool, good: str, bad: str) -> str:
@@ -117,6 +182,7 @@ def _percentiles(summary: Mapping[str, float]) -> str:
 def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     head = "".join(f"<th>{html.escape(name)}</th>" for name in header)
     body = "".join("<tr>" + "".join(f"<td>{_cell(value)}</td>" for value in row) + "</tr>" for row in rows)
+    body = body or f"<tr><td colspan='{len(header)}'>none</td></tr>"
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from tux.database.cli.simulate.findings import OptimizerFindings
 from tux.database.core.observe import StatementRecord
 from tux.database.facade import Database
 
@@ -24,8 +25,8 @@ class Probe(Protocol):
 
     key: str
 
-    def finish(self) -> Any:
-        """Stop watching; return this process's figures."""
+    async def finish(self) -> Any:
+        """Stop watching; return this process's figures (may ask the database, which is still open)."""
         ...
 
 
@@ -58,12 +59,12 @@ class StatementShapes:
             shape.count += 1
             shape.seconds += record.elapsed
 
-    def finish(self) -> dict[str, list[float]]:
+    async def finish(self) -> dict[str, list[float]]:
         """Return ``{sql: [count, seconds]}`` of every shape seen."""
         if self._unsubscribe is not None:
             self._unsubscribe()
         return {sql: [shape.count, shape.seconds] for sql, shape in self.shapes.items()}
 
 
-PROBES: list[Callable[[Database], Probe]] = [StatementShapes.watch]
+PROBES: list[Callable[[Database], Probe]] = [StatementShapes.watch, OptimizerFindings.watch]
 """Made in every process of a simulation; append a factory to add findings."""

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from rich.console import RenderableType
 
+from tux.database.cli.simulate.optimizer_section import OptimizerSection
 from tux.database.cli.simulate.runner import SimulationResult
 from tux.database.cli.simulate.sections import (
     CacheSection,
@@ -51,6 +52,7 @@ SECTIONS: list[Section] = [
     StatementsSection(),
     MemorySection(),
     SuccessMetricsSection(),
+    OptimizerSection(),
     InvariantsSection(),
 ]
 """The report, in order; append a section to add findings."""

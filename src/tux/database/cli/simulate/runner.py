@@ -124,9 +124,10 @@ async def _seed_guild(db: Database, workload: Workload, guild: int) -> None:
     await db.starboards.upsert_starboard(
         guild_id, {"starboard_channel_id": channel_id, "starboard_emoji": "⭐", "starboard_threshold": 3}
     )
-    for pick in range(STARRED_PER_GUILD):
-        message_id = workload.starred_message_id(guild, pick)
-        await db.starboard_messages.create(
+    starred = [workload.starred_message_id(guild, pick) for pick in range(STARRED_PER_GUILD)]
+    await db.batch.batch_create(
+        db.starboard_messages,
+        [
             {
                 "message_id": message_id,
                 "message_content": f"starred message {pick}",
@@ -136,7 +137,10 @@ async def _seed_guild(db: Database, workload: Workload, guild: int) -> None:
                 "star_count": 3,
                 "starboard_message_id": message_id + STARRED_PER_GUILD,
             }
-        )
+            for pick, message_id in enumerate(starred)
+        ],
+        returning=False,
+    )
 
 
 async def _run_shards(config: SimulationConfig, started: datetime, progress: Progress) -> list[ShardResult]:

@@ -114,7 +114,7 @@ async def run_shard(
             },
             peak_rss_bytes=peak_rss_bytes(),
             timeline=timeline,
-            probes={probe.key: probe.finish() for probe in probes},
+            probes={probe.key: await probe.finish() for probe in probes},
         )
 
 
