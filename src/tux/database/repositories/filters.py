@@ -40,6 +40,7 @@ _COMPARISONS: dict[str, Callable[[InstrumentedAttribute[Any], Any], ColumnElemen
     "lte": lambda column, value: column <= value,
 }
 OPERATORS = frozenset({*_COMPARISONS, "in", "not_in", "isnull"})
+_EQUALITY = frozenset({"eq", "ne"})
 
 
 def _split(key: str) -> tuple[str, str]:
@@ -75,6 +76,8 @@ def _clause(model: type[Any], key: str, value: object) -> ColumnElement[bool]:
         return column.in_(values) if operator == "in" else column.not_in(values)
     if value is None:
         raise ValidationError(f"{key}: use {name}__isnull=True to match NULL")
+    if spec.kind == "bool" and operator not in _EQUALITY:
+        raise ValidationError(f"{key}: a true/false field is compared with eq, ne, in or isnull only")
     return _COMPARISONS[operator](column, coerce_value(spec, value))
 
 
