@@ -14,8 +14,11 @@ from tux.database.models import Base
 from tux.database.repositories.validation import ColumnSpec, column_specs, validate_payload
 
 COLUMNS: list[tuple[type[Any], ColumnSpec]] = [
-    (mapper.class_, spec) for mapper in Base.registry.mappers for spec in column_specs(mapper.class_).values()
+    (mapper.class_, spec)
+    for mapper in sorted(Base.registry.mappers, key=lambda mapper: mapper.class_.__name__)
+    for spec in column_specs(mapper.class_).values()
 ]
+"""Every column of every model, in a fixed order (test ids must match across xdist workers)."""
 TEXT_COLUMNS = [(model, spec) for model, spec in COLUMNS if spec.kind == "str"]
 INT_COLUMNS = [(model, spec) for model, spec in COLUMNS if spec.kind == "int"]
 
@@ -38,14 +41,20 @@ def test_text_is_kept_verbatim_or_refused(column: tuple[type[Any], ColumnSpec], 
         assert clean[spec.name] is value
 
 
-@pytest.mark.parametrize("surrogate", SURROGATES)
-@pytest.mark.parametrize(("model", "spec"), TEXT_COLUMNS, ids=lambda item: getattr(item, "name", ""))
+def surrogate_id(surrogate: str) -> str:
+    return f"U+{ord(surrogate):04X}"
+
+
+@pytest.mark.parametrize("surrogate", SURROGATES, ids=surrogate_id)
+@pytest.mark.parametrize(
+    ("model", "spec"), TEXT_COLUMNS, ids=[f"{model.__name__}.{spec.name}" for model, spec in TEXT_COLUMNS]
+)
 def test_lone_surrogates_are_refused(model: type[Any], spec: ColumnSpec, surrogate: str) -> None:
     with pytest.raises(ValidationError, match="not valid Unicode"):
         validate_payload(model, {spec.name: f"ok{surrogate}ok"}, partial=True)
 
 
-@pytest.mark.parametrize("surrogate", SURROGATES)
+@pytest.mark.parametrize("surrogate", SURROGATES, ids=surrogate_id)
 def test_lone_surrogates_in_json_are_refused(surrogate: str) -> None:
     json_columns = [(model, spec) for model, spec in COLUMNS if spec.kind == "json"]
     assert json_columns

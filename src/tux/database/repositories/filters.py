@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, UnaryExpression
 from sqlalchemy.orm import InstrumentedAttribute
 
 from tux.database.exceptions import UnknownFieldError, ValidationError
-from tux.database.repositories.validation import coerce_value, field_spec
+from tux.database.repositories.validation import INT64_MAX, coerce_value, field_spec
 
 MAX_IN_VALUES = 10_000
 
@@ -104,7 +104,9 @@ def build_order_by(model: type[Any], order_by: str | Sequence[str] | None) -> li
 
 
 def check_window(limit: int | None, offset: int | None) -> None:
-    """Reject a negative or non-integer ``limit`` / ``offset``."""
+    """Reject a negative, non-integer or wider than 64-bit ``limit`` / ``offset``."""
     for label, value in (("limit", limit), ("offset", offset)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            raise ValidationError(f"{label} must be a non-negative integer")
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT64_MAX
+        ):
+            raise ValidationError(f"{label} must be a non-negative 64-bit integer")

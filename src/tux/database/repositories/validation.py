@@ -243,6 +243,13 @@ def field_spec(model: type[Any], name: str) -> ColumnSpec:
     return spec
 
 
+def require_mapping(data: object) -> Mapping[str, object]:
+    """Return ``data`` if it is a mapping of field values (a caller may have passed anything)."""
+    if not isinstance(data, Mapping):
+        raise ValidationError(f"expected a mapping of field values, got {type(data).__name__}")
+    return data
+
+
 def validate_payload(model: type[Any], data: Mapping[str, object], *, partial: bool) -> dict[str, object]:
     """Return ``data`` validated for ``model``.
 
@@ -256,9 +263,9 @@ def validate_payload(model: type[Any], data: Mapping[str, object], *, partial: b
         ``True`` for updates (only given fields are checked), ``False`` for inserts (required fields
         must be present).
     """
-    if not isinstance(data, Mapping):
-        raise ValidationError(f"expected a mapping of field values, got {type(data).__name__}")
-    clean = {name: coerce_value(field_spec(model, name), value) for name, value in data.items()}
+    clean = {
+        name: coerce_value(field_spec(model, name), value) for name, value in require_mapping(data).items()
+    }
     if not partial:
         missing = [
             spec.name for spec in column_specs(model).values() if spec.required and spec.name not in clean
