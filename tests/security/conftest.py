@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-from tests.caching.conftest import private_redis as private_redis
+from tests.caching.conftest import private_redis
+
+__all__ = ["private_redis"]
