@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.hostile.harness import FRESH_IDS, REPOSITORIES, judge, key_fields
 from tests.hostile.rows import baseline_row
-from tests.hostile.values import HOSTILE, filter_keys, hostile_for, texts, wrong_types
+from tests.hostile.values import EMOJI, HOSTILE, RTL, filter_keys, hostile_for, texts, wrong_types
+from tux.database.exceptions import CheckViolationError, ValidationError
 from tux.database.repositories.validation import ColumnSpec, coerce_value, column_specs
 
 if TYPE_CHECKING:
@@ -150,3 +151,43 @@ async def test_baseline_rows_are_valid(db: Database) -> None:
         row = baseline_row(implementation.model, await fresh_guild(db))
         instance = await getattr(db, name).create(row)
         assert await stored(db, name, identity_of(name, row, instance)) is not None, name
+
+
+def fixed_texts(spec: ColumnSpec) -> dict[str, tuple[str, bool]]:
+    """One value of each hostile family for column ``spec``, and whether validation must refuse it."""
+    limit = spec.max_length or 4000
+    accepted = {
+        "sql": "'; DROP TABLE guild; --",
+        "quotes": "'\"`\u2019",
+        "emoji": EMOJI[1],
+        "rtl": RTL[1] + RTL[0] + "abc",
+        "at the limit, multi-byte": "\U0001f600" * limit,
+    }
+    refused = {"NUL": "a\x00b", "lone surrogate": "a\ud800b", "past the limit": "x" * (limit + 1)}
+    return {
+        **{family: (value[:limit], False) for family, value in accepted.items()},
+        **{family: (value, True) for family, value in refused.items()},
+    }
+
+
+async def test_every_text_field_takes_each_hostile_family(db: Database) -> None:
+    """Deterministic companion of the properties: every text column, every family, both backends."""
+    for name, implementation in REPOSITORIES.items():
+        specs = column_specs(implementation.model)
+        for field, spec in specs.items():
+            if spec.kind != "str":
+                continue
+            for family, (value, refused) in fixed_texts(spec).items():
+                row = {**baseline_row(implementation.model, await fresh_guild(db)), field: value}
+                label = f"{name}.create({field}={family})"
+                repository = getattr(db, name)
+                outcome = await judge(db, label, lambda row=row, to=repository: to.create(row))
+                if refused:
+                    assert isinstance(outcome.error, ValidationError), f"{label}: {outcome!r}"
+                    continue
+                if outcome.refused:  # a CHECK constraint of the column (e.g. a length floor)
+                    assert isinstance(outcome.error, CheckViolationError), f"{label}: {outcome.error!r}"
+                    continue
+                found = await stored(db, name, identity_of(name, row, outcome.result))
+                assert getattr(found, field) == value, f"{label}: stored {getattr(found, field)!r}"
+                assert await repository.count(**{field: value}) >= 1, label
