@@ -11,6 +11,7 @@ import logging
 import traceback
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from loguru import logger
@@ -86,8 +87,23 @@ async def test_errors_show_no_password(log_text: list[str]) -> None:
 
 def test_the_cli_shows_no_password(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TUX_DB_DATABASE_URL", PG_UNREACHABLE)
-    for command in (["health"], ["migrate"]):
+    monkeypatch.setenv("TUX_DB_REDIS_URL", REDIS_UNREACHABLE)
+    for command in (["health"], ["migrate", "upgrade"], ["doctor"]):
         result = CliRunner().invoke(app, command)
         assert result.exit_code != 0, command
         shown = result.output + (chain(result.exception) if result.exception else "")
         assert leaks(shown) == [], command
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_doctor_on_a_working_database_shows_no_password(
+    backend: str, database_url: str, tmp_path: Path
+) -> None:
+    url = database_url.replace("://postgres@", f"://postgres:{SECRET}@", 1)
+    redis_url = REDIS_URL.replace("redis://", f"redis://:{REDIS_SECRET}@", 1)
+    report = tmp_path / "doctor.json"
+    result = CliRunner().invoke(
+        app, ["doctor", "--database-url", url, "--redis-url", redis_url, "--json", str(report)]
+    )
+    assert "doctor" in result.output
+    assert leaks(result.output, report.read_text(encoding="utf-8")) == []
