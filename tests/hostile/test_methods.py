@@ -31,6 +31,7 @@ from tests.hostile.catalogue import (
 )
 from tests.hostile.harness import GUILD, judge
 from tests.hostile.values import HOSTILE
+from tux.database.exceptions import ValidationError
 from tux.database.models import Base
 from tux.database.repositories.interfaces import IRepository
 
@@ -123,3 +124,12 @@ async def test_methods_answer_store_verbatim_or_refuse(
     outcome = await judge(db, f"{method}(**{kwargs!r})", lambda: method.bound(db)(**kwargs))
     if not outcome.refused:
         await assert_stored_verbatim(db, method, kwargs, outcome.result)
+
+
+async def test_cached_lookups_refuse_text_no_level_can_store(seeded: Database) -> None:
+    """A lone surrogate in a cached lookup's key is refused before any level (Redis) sees the key."""
+    for name in ("\ud800", "ok\udfffok", "x" * 300 + "\udc80"):
+        outcome = await judge(
+            seeded, f"find_by_name({name!r})", lambda name=name: seeded.snippets.find_by_name(GUILD, name)
+        )
+        assert isinstance(outcome.error, ValidationError), outcome
