@@ -1,7 +1,7 @@
 """SQL text is never built from strings at run time, except where listed here with the reason.
 
-The scan reads every module of ``tux.database`` (and the benchmarks) with :mod:`ast` and finds each call
-of a SQL sink (``text()``, ``exec_driver_sql``, ``execute``, asyncpg's ``fetch*``, DDL constructs)
+The scan reads every module of ``tux.database``, the benchmarks and the examples with :mod:`ast` and finds
+each call of a SQL sink (``text()``, ``exec_driver_sql``, ``execute``, asyncpg's ``fetch*``, DDL constructs)
 whose statement is an f-string, a ``%`` or ``+`` of strings, a ``.format()`` / ``.join()`` call, or a
 local variable assigned one of those. Values must travel as bound parameters; a listed exception may
 only interpolate identifiers the code itself defines or numbers it has forced to ``int``.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SCANNED = (ROOT / "src" / "tux" / "database", ROOT / "benchmarks")
+SCANNED = (ROOT / "src" / "tux" / "database", ROOT / "benchmarks", ROOT / "examples")
 SINKS = frozenset(
     {
         "text",
