@@ -191,3 +191,26 @@ async def test_every_text_field_takes_each_hostile_family(db: Database) -> None:
                 found = await stored(db, name, identity_of(name, row, outcome.result))
                 assert getattr(found, field) == value, f"{label}: stored {getattr(found, field)!r}"
                 assert await repository.count(**{field: value}) >= 1, label
+
+
+async def test_batch_writes_refuse_what_a_single_create_refuses(db: Database) -> None:
+    """The bulk path's column-at-a-time fast check keeps the row-by-row rules (surrogates, int width)."""
+    guild_id = await fresh_guild(db)
+    good = [{**baseline_row(REPOSITORIES["cases"].model, guild_id), "case_number": n} for n in (1, 2, 3)]
+    hostile = {
+        "lone surrogate": {"case_reason": "spam \ud800"},
+        "NUL": {"case_reason": "spam \x00"},
+        "past 64 bits": {"case_user_id": 2**63},
+    }
+    for label, change in hostile.items():
+        rows = [*good[:2], {**good[2], **change}]
+        outcome = await judge(
+            db, f"batch_create({label})", lambda rows=rows: db.batch.batch_create(db.cases, rows)
+        )
+        assert isinstance(outcome.error, ValidationError), f"{label}: {outcome!r}"
+    guild = baseline_row(REPOSITORIES["guilds"].model, guild_id)
+    counters = [{**guild, "id": next(FRESH_IDS), "case_count": 2**31}]
+    outcome = await judge(
+        db, "batch_create(int32 overflow)", lambda: db.batch.batch_create(db.guilds, counters)
+    )
+    assert isinstance(outcome.error, ValidationError), outcome
