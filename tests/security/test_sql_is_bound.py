@@ -76,6 +76,11 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("src/tux/database/cli/importer.py", "_move_sequences"): (
         "MAX() over our own model's key column and table; the sequence lookup's names are bound"
     ),
+    ("src/tux/database/operations/writers.py", "executemany_rows"): (
+        "the batch writer's INSERT: table and column names quoted by the dialect's identifier "
+        "preparer, one placeholder per column; every value is bound"
+    ),
+    ("benchmarks/bench_batch.py", "sqlite_file"): "PRAGMA takes no bind parameters; constant settings",
     **dict.fromkeys(
         (
             ("benchmarks/_pg.py", "temporary_database"),
