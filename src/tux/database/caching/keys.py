@@ -53,6 +53,11 @@ def encode_part(part: str | int) -> str:
         return str(part)
     if not isinstance(part, str):
         raise ValidationError(f"key parts must be str or int, got {type(part).__name__}")
+    if not part.isascii():
+        try:
+            part.encode()
+        except UnicodeEncodeError:  # a lone surrogate: no level could store the key
+            raise ValidationError(f"key part {part!r} is not valid Unicode") from None
     if len(part) > MAX_PART_LENGTH:
         return "#" + blake2b(part.encode(), digest_size=16).hexdigest()
     return part.translate(_ESCAPES)

@@ -21,7 +21,6 @@ from typing import Any
 from sqlalchemy import Column, Table
 from sqlalchemy.engine import Dialect
 
-from tux.database.core.ids import INT64_MAX, INT64_MIN
 from tux.database.exceptions import ValidationError
 from tux.database.operations.rows import BatchValidationError, Row, client_defaults
 from tux.database.repositories.validation import (
@@ -29,6 +28,7 @@ from tux.database.repositories.validation import (
     coerce_value,
     column_specs,
     field_spec,
+    text_problem,
     validate_payload,
 )
 
@@ -117,14 +117,15 @@ def _plain(spec: ColumnSpec, kind: type, values: list[Any]) -> bool:
     """Whether ``coerce_value`` would return every value of the column (all of type ``kind``) unchanged."""
     match spec.kind:
         case "int" if kind is int:
-            return bool(min(values) >= INT64_MIN and max(values) <= INT64_MAX)
+            bound = 2 ** (spec.int_bits - 1)
+            return bool(min(values) >= -bound and max(values) < bound)
         case "float" if kind is float:
             return all(map(math.isfinite, values))
         case "bool" if kind is bool:
             return True
         case "str" if kind is str:
             short = spec.max_length is None or max(map(len, values)) <= spec.max_length
-            return short and "\x00" not in "".join(values)
+            return short and text_problem("".join(values)) is None
         case _:
             return False
 

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, UnaryExpression
 from sqlalchemy.orm import InstrumentedAttribute
 
+from tux.database.core.ids import INT64_MAX
 from tux.database.exceptions import UnknownFieldError, ValidationError
 from tux.database.repositories.validation import coerce_value, field_spec
 
@@ -40,6 +41,7 @@ _COMPARISONS: dict[str, Callable[[InstrumentedAttribute[Any], Any], ColumnElemen
     "lte": lambda column, value: column <= value,
 }
 OPERATORS = frozenset({*_COMPARISONS, "in", "not_in", "isnull"})
+_EQUALITY = frozenset({"eq", "ne"})
 
 
 def _split(key: str) -> tuple[str, str]:
@@ -75,6 +77,8 @@ def _clause(model: type[Any], key: str, value: object) -> ColumnElement[bool]:
         return column.in_(values) if operator == "in" else column.not_in(values)
     if value is None:
         raise ValidationError(f"{key}: use {name}__isnull=True to match NULL")
+    if spec.kind == "bool" and operator not in _EQUALITY:
+        raise ValidationError(f"{key}: a true/false field is compared with eq, ne, in or isnull only")
     return _COMPARISONS[operator](column, coerce_value(spec, value))
 
 
@@ -101,7 +105,9 @@ def build_order_by(model: type[Any], order_by: str | Sequence[str] | None) -> li
 
 
 def check_window(limit: int | None, offset: int | None) -> None:
-    """Reject a negative or non-integer ``limit`` / ``offset``."""
+    """Reject a negative, non-integer or wider than 64-bit ``limit`` / ``offset``."""
     for label, value in (("limit", limit), ("offset", offset)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            raise ValidationError(f"{label} must be a non-negative integer")
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT64_MAX
+        ):
+            raise ValidationError(f"{label} must be a non-negative 64-bit integer")

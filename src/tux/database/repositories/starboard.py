@@ -17,7 +17,7 @@ from tux.database.models import Starboard, StarboardMessage
 from tux.database.repositories.base import SQLAlchemyRepository
 from tux.database.repositories.interfaces import IStarboardMessageRepository, IStarboardRepository
 from tux.database.repositories.support import checked
-from tux.database.repositories.validation import validate_payload
+from tux.database.repositories.validation import require_mapping, validate_payload
 
 
 class StarboardRepository(SQLAlchemyRepository[Starboard], IStarboardRepository):
@@ -37,7 +37,7 @@ class StarboardRepository(SQLAlchemyRepository[Starboard], IStarboardRepository)
             On an unknown, missing or ill-typed field, a ``guild_id`` in ``data`` that contradicts
             ``guild_id``, or a threshold below 1.
         """
-        if "guild_id" in data and data["guild_id"] != guild_id:
+        if "guild_id" in require_mapping(data) and data["guild_id"] != guild_id:
             raise ValidationError("guild_id in data differs from the guild_id argument")
         values = validate_payload(Starboard, {**data, "guild_id": guild_id}, partial=False)
         threshold = values.get("starboard_threshold")

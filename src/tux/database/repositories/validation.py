@@ -1,7 +1,8 @@
 """Checks a write payload against a model's columns before any SQL is built.
 
-Unknown fields, wrong types, oversized or NUL-bearing text, naive datetimes and out-of-range integers
-raise :class:`~tux.database.exceptions.ValidationError` here, so a hostile or mistaken input never
+Unknown fields, wrong types, oversized or NUL-bearing text, text UTF-8 cannot encode (lone surrogates),
+naive datetimes and integers too wide for their column raise
+:class:`~tux.database.exceptions.ValidationError` here, so a hostile or mistaken input never
 reaches the driver and never half-writes a row.
 """
 
@@ -15,12 +16,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, Float, Integer, LargeBinary, String, inspect
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Enum,
+    Float,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    inspect,
+)
 from sqlalchemy.orm import ColumnProperty
 from sqlalchemy.sql.schema import Column
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from tux.database.core.ids import INT64_MAX, INT64_MIN
 from tux.database.exceptions import UnknownFieldError, ValidationError
 
 
@@ -34,6 +45,8 @@ class ColumnSpec:
     required: bool
     max_length: int | None = None
     enum_class: type[enum.Enum] | None = None
+    int_bits: int = 64
+    """Width of an integer column: PostgreSQL's ``INTEGER`` is 32 bits, where SQLite would store 64."""
 
 
 def _base_type(sa_type: TypeEngine[Any]) -> TypeEngine[Any]:
@@ -63,6 +76,14 @@ def _kind_of(column: Column[Any]) -> tuple[str, int | None, type[enum.Enum] | No
     raise NotImplementedError(f"no validation rule for column type {sa_type!r}")
 
 
+def _int_bits(sa_type: TypeEngine[Any]) -> int:
+    if isinstance(sa_type, BigInteger):
+        return 64
+    if isinstance(sa_type, SmallInteger):
+        return 16
+    return 32 if isinstance(sa_type, Integer) else 64
+
+
 def _spec_of(column: Column[Any]) -> ColumnSpec:
     kind, max_length, enum_class = _kind_of(column)
     generated = column.table.autoincrement_column is column
@@ -74,6 +95,7 @@ def _spec_of(column: Column[Any]) -> ColumnSpec:
         required=not column.nullable and not has_default,
         max_length=max_length,
         enum_class=enum_class,
+        int_bits=_int_bits(_base_type(column.type)),
     )
 
 
@@ -94,9 +116,26 @@ def column_specs(model: type[Any]) -> Mapping[str, ColumnSpec]:
     return specs
 
 
-def _check_str(spec: ColumnSpec, value: str) -> str:
+def text_problem(value: str) -> str | None:
+    """Say why ``value`` cannot be stored as text on both backends, or return ``None``.
+
+    PostgreSQL refuses NUL in text and JSON; a lone surrogate (e.g. from ``surrogateescape`` decoding)
+    has no UTF-8 form, so both drivers would fail while encoding it, after the transaction began.
+    """
     if "\x00" in value:
-        raise ValidationError(f"{spec.name}: text must not contain NUL characters")
+        return "must not contain NUL characters"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            return f"is not valid Unicode (unpaired surrogate at position {error.start})"
+    return None
+
+
+def _check_str(spec: ColumnSpec, value: str) -> str:
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValidationError(f"{spec.name}: text {problem}")
     if spec.max_length is not None and len(value) > spec.max_length:
         raise ValidationError(
             f"{spec.name}: text of {len(value)} characters exceeds the limit of {spec.max_length}"
@@ -107,8 +146,9 @@ def _check_str(spec: ColumnSpec, value: str) -> str:
 def _check_int(spec: ColumnSpec, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(f"{spec.name}: expected an integer, got {type(value).__name__}")
-    if not INT64_MIN <= value <= INT64_MAX:
-        raise ValidationError(f"{spec.name}: integer {value} does not fit in 64 bits")
+    bound = 2 ** (spec.int_bits - 1)
+    if not -bound <= value < bound:
+        raise ValidationError(f"{spec.name}: integer {value} does not fit in {spec.int_bits} bits")
     return value
 
 
@@ -122,25 +162,30 @@ def _check_float(spec: ColumnSpec, value: float) -> float:
     return number
 
 
-def _contains_nul(value: object) -> bool:
+def _json_text_problem(value: object) -> str | None:
     if isinstance(value, str):
-        return "\x00" in value
+        return text_problem(value)
+    items: list[object] = []
     if isinstance(value, dict):
-        return any(_contains_nul(key) or _contains_nul(item) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(_contains_nul(item) for item in value)
-    return False
+        items = [part for pair in value.items() for part in pair]
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    for item in items:
+        problem = _json_text_problem(item)
+        if problem is not None:
+            return problem
+    return None
 
 
 def _check_json(spec: ColumnSpec, value: dict[Any, Any] | list[Any]) -> dict[Any, Any] | list[Any]:
-    """Refuse what the driver could not encode or PostgreSQL's JSONB would reject (NaN, NUL)."""
+    """Refuse what the driver could not encode or PostgreSQL's JSONB would reject (NaN, NUL, surrogates)."""
     try:
         json.dumps(value, allow_nan=False)
-        has_nul = _contains_nul(value)
+        problem = _json_text_problem(value)
     except (TypeError, ValueError, RecursionError) as error:
         raise ValidationError(f"{spec.name}: value is not valid JSON ({error})") from None
-    if has_nul:
-        raise ValidationError(f"{spec.name}: JSON text must not contain NUL characters")
+    if problem is not None:
+        raise ValidationError(f"{spec.name}: JSON text {problem}")
     return value
 
 
@@ -195,6 +240,13 @@ def field_spec(model: type[Any], name: str) -> ColumnSpec:
     return spec
 
 
+def require_mapping(data: object) -> Mapping[str, object]:
+    """Return ``data`` if it is a mapping of field values (a caller may have passed anything)."""
+    if not isinstance(data, Mapping):
+        raise ValidationError(f"expected a mapping of field values, got {type(data).__name__}")
+    return data
+
+
 def validate_payload(model: type[Any], data: Mapping[str, object], *, partial: bool) -> dict[str, object]:
     """Return ``data`` validated for ``model``.
 
@@ -208,9 +260,9 @@ def validate_payload(model: type[Any], data: Mapping[str, object], *, partial: b
         ``True`` for updates (only given fields are checked), ``False`` for inserts (required fields
         must be present).
     """
-    if not isinstance(data, Mapping):
-        raise ValidationError(f"expected a mapping of field values, got {type(data).__name__}")
-    clean = {name: coerce_value(field_spec(model, name), value) for name, value in data.items()}
+    clean = {
+        name: coerce_value(field_spec(model, name), value) for name, value in require_mapping(data).items()
+    }
     if not partial:
         missing = [
             spec.name for spec in column_specs(model).values() if spec.required and spec.name not in clean

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from tux.database.exceptions import ValidationError
+from tux.database.repositories.support import finite_number
 
 XP_PER_SQUARED_LEVEL = 20
 """``500 / 5 ** 2``: the curve is ``XP_PER_SQUARED_LEVEL * level ** 2``."""
@@ -40,6 +41,5 @@ def level_for_xp(xp: float) -> int:
     ValidationError
         If ``xp`` is not a finite number >= 0.
     """
-    if isinstance(xp, bool) or not isinstance(xp, (int, float)) or not math.isfinite(xp) or xp < 0:
-        raise ValidationError(f"xp: expected a finite number >= 0, got {xp!r}")
+    finite_number("xp", xp, minimum=0)
     return math.isqrt(math.floor(xp) // XP_PER_SQUARED_LEVEL)

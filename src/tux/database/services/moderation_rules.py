@@ -17,6 +17,7 @@ from tux.database.core.ids import INT64_MAX
 from tux.database.exceptions import ValidationError
 from tux.database.models import Case, CaseType, utcnow
 from tux.database.repositories.support import MAX_PAGE_SIZE
+from tux.database.repositories.validation import text_problem
 
 MAX_REASON_LENGTH = 2000
 """The ``case_reason`` / ``case_void_reason`` column limit."""
@@ -159,8 +160,9 @@ def checked_reason(name: str, value: object) -> str:
         raise ValidationError(f"{name}: must not be empty")
     if len(value) > MAX_REASON_LENGTH:
         raise ValidationError(f"{name}: {len(value)} characters exceed the limit of {MAX_REASON_LENGTH}")
-    if "\x00" in value:
-        raise ValidationError(f"{name}: text must not contain NUL characters")
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValidationError(f"{name}: text {problem}")
     return value
 
 

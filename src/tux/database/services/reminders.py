@@ -13,6 +13,7 @@ from tux.database.exceptions import ValidationError
 from tux.database.models import Reminder, utcnow
 from tux.database.repositories.interfaces import IGuildRepository, IReminderRepository
 from tux.database.repositories.support import checked_required
+from tux.database.repositories.validation import validate_payload
 from tux.database.transactions.patterns import TransactionManager
 
 
@@ -67,14 +68,18 @@ class ReminderService:
         )
         if checked_required(Reminder, "reminder_expires_at", expires_at) <= created_at:
             raise ValidationError(f"expires_at: must be in the future (after {created_at.isoformat()})")
-        data = {
-            "guild_id": guild_id,
-            "reminder_user_id": user_id,
-            "reminder_channel_id": channel_id,
-            "reminder_content": _validate_content(content),
-            "reminder_created_at": created_at,
-            "reminder_expires_at": expires_at,
-        }
+        data = validate_payload(
+            Reminder,
+            {
+                "guild_id": guild_id,
+                "reminder_user_id": user_id,
+                "reminder_channel_id": channel_id,
+                "reminder_content": _validate_content(content),
+                "reminder_created_at": created_at,
+                "reminder_expires_at": expires_at,
+            },
+            partial=False,
+        )
 
         async def operation() -> Reminder:
             await self._guilds.ensure(guild_id)
