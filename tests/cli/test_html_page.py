@@ -73,7 +73,7 @@ def test_the_html_page_is_self_contained_and_renders_its_charts(tmp_path: Path) 
     assert pixels.shape[:2] == (1800, 1200)
     rgb = pixels[..., :3]
     drawn = (rgb.min(axis=2) < 0.9).mean()
-    assert drawn > 0.05, f"only {drawn:.1%} of the page is drawn"
+    assert drawn > 0.02, f"only {drawn:.1%} of the page is drawn (a blank page draws nothing)"
     blue = ((rgb[..., 2] > 0.8) & (rgb[..., 0] < 0.4)).sum()
     green = ((rgb[..., 1] > 0.55) & (rgb[..., 0] < 0.35) & (rgb[..., 2] < 0.45)).sum()
     assert blue > 500, "the latency chart's database boxes are not on the screenshot"
