@@ -37,3 +37,19 @@ if [ -n "$pg_major" ] && [ ! -f "/usr/share/postgresql/$pg_major/extension/hypop
     if [ "${CI:-}" = "true" ]; then exit 1; fi
   fi
 fi
+
+# The query monitor reads pg_stat_statements' totals when the server preloads it, and the test suite's
+# PostgreSQL suites open many pools at once: preload the module and allow 300 connections, restarting
+# PostgreSQL once when either is missing (a server already set up is left untouched).
+pg_setting() { psql -h 127.0.0.1 -U postgres -Atc "SHOW $1"; }
+preload=$(pg_setting shared_preload_libraries)
+if [[ "$preload" != *pg_stat_statements* ]] || [ "$(pg_setting max_connections)" -lt 300 ]; then
+  echo "ensure-services: preloading pg_stat_statements, max_connections=300 (restarts PostgreSQL)"
+  libs="pg_stat_statements"
+  if [ -n "$preload" ] && [[ "$preload" != *pg_stat_statements* ]]; then libs="$preload,pg_stat_statements"; fi
+  if [[ "$preload" == *pg_stat_statements* ]]; then libs="$preload"; fi
+  psql -h 127.0.0.1 -U postgres -Atq -c "ALTER SYSTEM SET shared_preload_libraries = '$libs'" \
+    -c "ALTER SYSTEM SET max_connections = 300"
+  pg_ctlcluster --skip-systemctl-redirect "$pg_major" main restart
+  wait_for PostgreSQL "pg_isready -h 127.0.0.1 -p 5432"
+fi
