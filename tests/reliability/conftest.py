@@ -7,6 +7,7 @@ PostgreSQL database whose backends the test terminates), never into the shared o
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -18,6 +19,9 @@ from tux.database.cli.simulate.runner import SimulationResult, simulate
 
 __all__ = ["private_redis"]
 """The cache tests' private redis-server fixture, shared with these tests."""
+
+LONG = os.environ.get("TUX_TEST_LONG") == "1"
+"""Run the long versions (full soak, every suite behind PgBouncer); CI runs the short ones."""
 
 SMALL_MESSAGES = 600
 

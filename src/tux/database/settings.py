@@ -44,6 +44,10 @@ class DatabaseSettings(BaseSettings):
     connect_timeout: float = Field(default=10.0, gt=0)
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
     statement_cache_size: int = Field(default=500, ge=0)
+    pgbouncer: bool = False
+    """PostgreSQL is reached through PgBouncer in transaction pooling mode (``TUX_DB_PGBOUNCER=true``):
+    no prepared statement outlives its transaction (asyncpg's statement cache off, unique statement
+    names, reads and direct statements inside a transaction)."""
     slow_query_threshold_ms: float = Field(default=100.0, gt=0)
     query_monitor_enabled: bool = True
     """Per-shape statement statistics, slow-query log and N+1 detection (``db.query_optimizer``)."""
