@@ -32,19 +32,20 @@ ROUNDS = 10
 
 SUITES_CI = (
     "tests/repositories/test_cases.py",
-    "tests/repositories/test_levels.py",
-    "tests/services/test_moderation.py",
-    "tests/caching/test_cross_process.py",
+    "tests/services/test_levels_service.py",
+    "tests/caching/test_cache_processes.py",
 )
-"""What CI runs through the pooler: cases and XP (direct statements, upserts, ORM units), atomic
-moderation, and cache coherence between processes."""
+"""What CI runs through the pooler (about 75 s here): cases (direct statements, case numbers, ORM
+units), the XP service (gated upserts, level-ups, cached decisions) and cache coherence between two
+processes on PostgreSQL."""
 SUITES_FULL = (
     "tests/repositories",
     "tests/services",
-    "tests/caching/test_cross_process.py",
     "tests/caching/test_cache_guarantees.py",
+    "tests/caching/test_cache_processes.py",
+    "tests/caching/test_cached_repository.py",
 )
-"""The whole PostgreSQL side of those suites (``TUX_TEST_LONG=1``; about 6 minutes here)."""
+"""The PostgreSQL side of those suites whole (``TUX_TEST_LONG=1``; about 8 minutes here)."""
 
 POSTGRESQL = pytest.mark.parametrize("backend", ["postgresql"])
 
