@@ -45,7 +45,7 @@ SUITES_FULL = (
     "tests/caching/test_cache_processes.py",
     "tests/caching/test_cached_repository.py",
 )
-"""The PostgreSQL side of those suites whole (``TUX_TEST_LONG=1``; about 8 minutes here)."""
+"""The PostgreSQL side of those suites whole (``TUX_TEST_LONG=1``; 3.5 minutes here, unloaded)."""
 
 POSTGRESQL = pytest.mark.parametrize("backend", ["postgresql"])
 
