@@ -78,7 +78,7 @@ def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
     async def build() -> None:
         await _migrate(f"sqlite+aiosqlite:///{sqlite_file}")
         await pg.create_database(pg_name)
-        await _migrate(pg.async_url(pg_name))
+        await _migrate(pg.async_url(pg_name, direct=True))  # a pooler would hold the template open
 
     asyncio.run(build())
     yield {"sqlite": str(sqlite_file), "postgresql": pg_name}

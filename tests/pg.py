@@ -8,6 +8,8 @@ import uuid
 import asyncpg
 
 PG_ADMIN_DSN = os.environ.get("TUX_TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_APP_DSN = os.environ.get("TUX_TEST_PG_APP_DSN", PG_ADMIN_DSN)
+"""Where the code under test connects (a PgBouncer in front, for the suites run through one)."""
 RUN_ID = uuid.uuid4().hex[:8]
 
 
@@ -16,10 +18,10 @@ def database_name(label: str) -> str:
     return f"tuxtest_{RUN_ID}_{label}_{uuid.uuid4().hex[:8]}"
 
 
-def async_url(name: str) -> str:
-    """Return the SQLAlchemy URL of the test database ``name``."""
-    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    return f"{base}/{name}"
+def async_url(name: str, *, direct: bool = False) -> str:
+    """Return the SQLAlchemy URL of the test database ``name`` (``direct``: never through a pooler)."""
+    base = (PG_ADMIN_DSN if direct else PG_APP_DSN).rsplit("/", 1)[0]
+    return f"{base.replace('postgresql://', 'postgresql+asyncpg://', 1)}/{name}"
 
 
 async def create_database(name: str, template: str | None = None) -> None:

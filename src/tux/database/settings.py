@@ -96,6 +96,10 @@ class DatabaseSettings:
     connect_timeout: Annotated[float, Meta(gt=0)] = 10.0
     sqlite_busy_timeout_ms: Annotated[int, Meta(ge=0)] = 30_000
     statement_cache_size: Annotated[int, Meta(ge=0)] = 500
+    pgbouncer: bool = False
+    """PostgreSQL is reached through PgBouncer in transaction pooling mode (``TUX_DB_PGBOUNCER=true``):
+    no prepared statement outlives its transaction (asyncpg's statement cache off, unique statement
+    names, reads and direct statements inside a transaction)."""
     slow_query_threshold_ms: Annotated[float, Meta(gt=0)] = 100.0
     query_monitor_enabled: bool = True
     """Per-shape statement statistics, slow-query log and N+1 detection (``db.query_optimizer``)."""

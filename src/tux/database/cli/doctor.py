@@ -13,9 +13,11 @@ from enum import StrEnum
 
 from redis.exceptions import RedisError
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tux.database.cli.errors import ExitCode, schema_gap
+from tux.database.cli.pooler import find_pooler
 from tux.database.cli.reach import redis_info
 from tux.database.core.client import DatabaseClient
 from tux.database.exceptions import DatabaseError
@@ -140,7 +142,26 @@ async def _postgres_findings(connection: AsyncConnection, settings: DatabaseSett
         f"server max_connections {max_connections}, {in_use} in use"
     )
     findings.append(Finding("pool", Status.WARN if most >= max_connections else Status.OK, detail))
+    findings.append(await _pooler_finding(connection, settings))
     return findings
+
+
+async def _pooler_finding(connection: AsyncConnection, settings: DatabaseSettings) -> Finding:
+    seen = await find_pooler(connection, make_url(settings.database_url_value()))
+    if seen is None and settings.pgbouncer:
+        return Finding(
+            "pooler", Status.WARN, "none seen, yet TUX_DB_PGBOUNCER=true: unset it when connecting directly"
+        )
+    if seen is None:
+        return Finding("pooler", Status.OK, "none: PostgreSQL answers directly")
+    if settings.pgbouncer:
+        return Finding("pooler", Status.OK, f"{seen}; TUX_DB_PGBOUNCER=true applies")
+    return Finding(
+        "pooler",
+        Status.WARN,
+        f"{seen}: set TUX_DB_PGBOUNCER=true when it pools by transaction "
+        "(no prepared statement may outlive its transaction there)",
+    )
 
 
 async def _sqlite_findings(connection: AsyncConnection) -> list[Finding]:

@@ -35,6 +35,7 @@ class DatabaseClient:
             async_sessionmaker(self._engine, expire_on_commit=False),
             sqlite=self.backend == "sqlite",
             write_wait_timeout=settings.sqlite_busy_timeout_ms / 1000,
+            autocommit_reads=not settings.pgbouncer,
         )
         self.runner = self._sessions.runner = StatementRunner(self._engine, self._sessions, self.statements)
         """Runs the hot fixed-shape statements on the driver connection (see ``core.runner``)."""

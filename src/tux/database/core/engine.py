@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
@@ -23,6 +24,14 @@ from tux.database.exceptions import ConfigurationError
 from tux.database.settings import DatabaseSettings
 
 READ_ONLY_OPTION = "tux_read_only"
+PGBOUNCER_CONNECT_ARGS: dict[str, Any] = {
+    "statement_cache_size": 0,
+    "prepared_statement_cache_size": 0,
+    "prepared_statement_name_func": lambda: f"__asyncpg_{uuid4()}__",
+}
+"""SQLAlchemy's documented asyncpg settings behind PgBouncer in transaction pooling mode: asyncpg
+caches no statement (``statement_cache_size``), nor does SQLAlchemy's adapter, and the statements it
+prepares get unique names, so two clients sharing a server connection never collide on a name."""
 SUPPORTED_DRIVERS = {"sqlite+aiosqlite", "postgresql+asyncpg"}
 
 
@@ -85,6 +94,13 @@ def create_engine(url: URL, settings: DatabaseSettings) -> AsyncEngine:
         )
         _install_sqlite_hooks(engine, settings.sqlite_busy_timeout_ms)
         return engine
+    connect_args: dict[str, Any] = {
+        "timeout": settings.connect_timeout,
+        "prepared_statement_cache_size": settings.statement_cache_size,
+        "server_settings": {"application_name": "tux-database"},
+    }
+    if settings.pgbouncer:
+        connect_args.update(PGBOUNCER_CONNECT_ARGS)
     return create_async_engine(
         url,
         echo=settings.echo,
@@ -93,9 +109,5 @@ def create_engine(url: URL, settings: DatabaseSettings) -> AsyncEngine:
         pool_timeout=settings.pool_timeout,
         pool_recycle=settings.pool_recycle,
         pool_pre_ping=False,
-        connect_args={
-            "timeout": settings.connect_timeout,
-            "prepared_statement_cache_size": settings.statement_cache_size,
-            "server_settings": {"application_name": "tux-database"},
-        },
+        connect_args=connect_args,
     )

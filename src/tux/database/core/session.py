@@ -65,7 +65,12 @@ class SessionProvider:
     """Hands sessions to repositories, honouring the caller's unit of work."""
 
     def __init__(
-        self, factory: async_sessionmaker[AsyncSession], *, sqlite: bool, write_wait_timeout: float = 30.0
+        self,
+        factory: async_sessionmaker[AsyncSession],
+        *,
+        sqlite: bool,
+        write_wait_timeout: float = 30.0,
+        autocommit_reads: bool = True,
     ) -> None:
         self._factory = factory
         self._sqlite = sqlite
@@ -73,8 +78,14 @@ class SessionProvider:
         self._write_lock = asyncio.Lock() if sqlite else None
         self._runner: StatementRunner | None = None
         self._read_options: dict[str, object] = (
-            {READ_ONLY_OPTION: True} if sqlite else {"isolation_level": "AUTOCOMMIT"}
+            {READ_ONLY_OPTION: True}
+            if sqlite
+            else {"isolation_level": "AUTOCOMMIT"}
+            if autocommit_reads
+            else {}
         )
+        """Behind PgBouncer (``autocommit_reads=False``) a read prepares and runs its statement inside
+        a transaction, so both steps reach the same server connection."""
 
     @property
     def factory(self) -> async_sessionmaker[AsyncSession]:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from tux.database.core.engine import READ_ONLY_OPTION
 from tux.database.core.session import CommitCallback, SessionProvider, UnitOfWork, translated_errors
-from tux.database.exceptions import TransactionError
+from tux.database.exceptions import ConnectionLostError, TransactionError
 from tux.database.transactions.monitoring import TransactionMonitor
 from tux.database.transactions.retry import RetryPolicy, is_retryable
 
@@ -123,7 +123,10 @@ class TransactionManager:
         """Run ``operation`` in a transaction, re-running it whole on a retryable failure.
 
         Only serialization failures, deadlocks and SQLite's "database is locked" are retried, with
-        jittered backoff, at most ``retry.attempts`` times. Inside an open transaction the operation
+        jittered backoff, at most ``retry.attempts`` times; so is a connection lost before the commit
+        was sent (the server rolled the transaction back; a pooled connection the server closed while
+        idle is found this way, as the pool does not pre-ping). A connection lost during the commit is
+        not: whether it committed is unknown. Inside an open transaction the operation
         runs in a savepoint and is not retried: the outermost transaction owns the retry.
         """
         label = name or str(getattr(operation, "__qualname__", "transaction"))
@@ -132,6 +135,7 @@ class TransactionManager:
                 return await operation()
         delays = (retry or RetryPolicy()).delays()
         while True:
+            committing = False
             try:
                 async with self.transaction(
                     label,
@@ -140,9 +144,12 @@ class TransactionManager:
                     lock_timeout=lock_timeout,
                     statement_timeout=statement_timeout,
                 ):
-                    return await operation()
+                    result = await operation()
+                    committing = True
+                return result
             except Exception as error:
-                delay = next(delays, None) if is_retryable(error) else None
+                lost = isinstance(error, ConnectionLostError) and not committing
+                delay = next(delays, None) if lost or is_retryable(error) else None
                 if delay is None:
                     raise
                 self.monitor.record_retry(label)
