@@ -38,10 +38,10 @@ if TYPE_CHECKING:
 OWNERS: dict[str, type[Any]] = {
     **REPOSITORIES,
     "levels_activity": LevelsActivityRepository,
-    "moderation": ModerationService,
+    "moderation_service": ModerationService,
     "snippet_service": SnippetService,
     "levels_service": LevelsService,
-    "guild_setup": GuildSetupService,
+    "guild_setup_service": GuildSetupService,
     "afk_service": AfkService,
     "reminder_service": ReminderService,
 }

@@ -42,11 +42,11 @@ METHODS = catalogue()
 
 STORED: dict[tuple[str, str], dict[str, str]] = {
     **{
-        ("moderation", name): {"reason": "case_reason"}
-        for name in public_methods("moderation")
+        ("moderation_service", name): {"reason": "case_reason"}
+        for name in public_methods("moderation_service")
         if name.endswith("_user")
     },
-    ("moderation", "void_case"): {"reason": "case_void_reason"},
+    ("moderation_service", "void_case"): {"reason": "case_void_reason"},
     ("cases", "void"): {"reason": "case_void_reason"},
     ("snippet_service", "create"): {"name": "snippet_name", "content": "snippet_content"},
     ("snippet_service", "create_alias"): {"name": "snippet_name"},
@@ -88,11 +88,13 @@ def test_the_catalogue_covers_every_repository_and_service(tmp_path: Path) -> No
     from tux.database import Database
 
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'unused.sqlite3'}")
-    offered = {
-        name
-        for name, value in vars(db).items()
-        if isinstance(value, IRepository) or type(value).__module__.startswith("tux.database.services")
-    }
+    seen: set[int] = set()
+    offered = set()
+    for name, value in vars(db).items():  # an alias (db.moderation for db.moderation_service) counts once
+        served = isinstance(value, IRepository) or type(value).__module__.startswith("tux.database.services")
+        if served and id(value) not in seen:
+            seen.add(id(value))
+            offered.add(name)
     assert offered | {"levels_activity"} == set(OWNERS)
     listed = {(method.owner, method.name) for method in METHODS}
     for owner in OWNERS:

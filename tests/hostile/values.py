@@ -9,7 +9,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from tux.database.repositories.validation import INT64_MAX, INT64_MIN
+from tux.database.core.ids import INT64_MAX, INT64_MIN
 
 EXAMPLES = int(os.environ.get("TUX_HOSTILE_EXAMPLES", "40"))
 """Examples per property and backend; CI keeps the default, a deeper local run raises it."""

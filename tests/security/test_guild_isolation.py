@@ -54,7 +54,7 @@ READ_PREFIXES = (
 )
 WRITES = {
     ("levels", "add_xp"),
-    ("moderation", "warn_user"),
+    ("moderation_service", "warn_user"),
     ("snippet_service", "edit"),
     ("guild_configs", "upsert_config"),
     ("afk_service", "clear_afk"),
@@ -148,7 +148,7 @@ async def two_guilds(cached_db: Database, database_url: str) -> AsyncIterator[tu
 
 def test_every_read_that_takes_a_guild_is_drawn() -> None:
     owners = {method.owner for method in READS}
-    assert {"guild_configs", "cases", "snippets", "levels", "moderation", "afk_service"} <= owners
+    assert {"guild_configs", "cases", "snippets", "levels", "moderation_service", "afk_service"} <= owners
     assert len(READS) >= 30
 
 

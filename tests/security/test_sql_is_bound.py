@@ -81,6 +81,7 @@ ALLOWED: dict[tuple[str, str], str] = {
         "preparer, one placeholder per column; every value is bound"
     ),
     ("benchmarks/bench_batch.py", "sqlite_file"): "PRAGMA takes no bind parameters; constant settings",
+    ("src/tux/database/cli/bench_bulk.py", "sqlite_writes"): "PRAGMA takes no bind parameters; constants",
     **dict.fromkeys(
         (
             ("benchmarks/_pg.py", "temporary_database"),

@@ -54,6 +54,7 @@ from tux.database.repositories.interfaces import (
     IStarboardRepository,
 )
 from tux.database.repositories.records import MessageState, ModerationSettings
+from tux.database.repositories.support import MAX_PAGE_SIZE
 
 BASE_READS = frozenset({"find_by_id", "find_all", "find_one", "exists", "count"})
 Place = tuple[object, object]
@@ -179,8 +180,14 @@ _PAGE_SIZE = inspect.signature(ILevelsRepository.leaderboard).parameters["limit"
 def _first_page_key(
     region: CacheRegion[Any], guild_id: object, *, limit: object = _PAGE_SIZE, after: object = None
 ) -> CacheKey[Any] | None:
-    """Key of a leaderboard's first page (what the leaderboard command shows); later pages go to SQL."""
-    return key_of(region, guild_id, "top", limit) if after is None else None
+    """Key of a leaderboard's first page (what the leaderboard command shows); later pages go to SQL.
+
+    A limit that is not a valid page size gets no key, so the repository refuses it before any SQL
+    (the cache table would otherwise be read, and stamped, for a call that can never be answered).
+    """
+    if after is not None or type(limit) is not int or not 1 <= limit <= MAX_PAGE_SIZE:
+        return None
+    return key_of(region, guild_id, "top", limit)
 
 
 def _rank_key(region: CacheRegion[Any], *, guild_id: object, member_id: object) -> CacheKey[Any] | None:

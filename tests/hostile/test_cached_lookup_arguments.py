@@ -1,4 +1,4 @@
-"""Gaps the hostile properties found in code other branches are changing; strict xfail until fixed there."""
+"""Cached lookups refuse bad arguments before any SQL, cache table included."""
 
 from __future__ import annotations
 
@@ -13,14 +13,6 @@ if TYPE_CHECKING:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "cached leaderboard lookups build their key and touch the cache table (reads and a stamp "
-        "INSERT) before the repository refuses a non-integer limit; the cached lookup should check "
-        "its arguments first (repositories/cached_tables.py, levels leaderboard)"
-    ),
-)
 async def test_cached_leaderboard_refuses_a_bad_limit_before_any_sql(
     backend: str, cached_db: Database
 ) -> None:
