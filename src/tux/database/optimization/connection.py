@@ -31,28 +31,12 @@ from sqlalchemy.engine.interfaces import ExecutionContext
 from sqlalchemy.pool import ConnectionPoolEntry, Pool, QueuePool
 
 from tux.database.core.client import DatabaseClient
+from tux.database.optimization.export import BUCKETS as STATEMENT_BUCKETS
 
 __all__ = ["BUCKETS", "ConnectionPoolOptimizer", "PoolFigures"]
 
-BUCKETS = (
-    0.0001,
-    0.00025,
-    0.0005,
-    0.001,
-    0.0025,
-    0.005,
-    0.01,
-    0.025,
-    0.05,
-    0.1,
-    0.25,
-    0.5,
-    1.0,
-    2.5,
-    5.0,
-    10.0,
-)
-"""Upper bounds (seconds) of the hold and wait duration histograms; sub-millisecond at the low end."""
+BUCKETS = (*STATEMENT_BUCKETS, 10.0)
+"""Upper bounds (seconds) of the hold and wait histograms: the statement buckets, and 10 s for long holds."""
 _HOLD = "tux_pool_hold"
 HIGH_UTILIZATION = 0.8
 """Share of the pool's capacity in use from which utilization counts as high."""
