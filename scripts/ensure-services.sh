@@ -39,17 +39,26 @@ if [ -n "$pg_major" ] && [ ! -f "/usr/share/postgresql/$pg_major/extension/hypop
 fi
 
 # The query monitor reads pg_stat_statements' totals when the server preloads it, and the test suite's
-# PostgreSQL suites open many pools at once: preload the module and allow 300 connections, restarting
-# PostgreSQL once when either is missing (a server already set up is left untouched).
-pg_setting() { psql -h 127.0.0.1 -U postgres -Atc "SHOW $1"; }
+# PostgreSQL suites open many pools at once: preload the module, keep 20,000 statement entries (hundreds
+# of test databases each add their own, and the tests read theirs back) and allow 300 connections,
+# restarting PostgreSQL once when any is missing (a server already set up is left untouched).
+pg_setting() { psql -h 127.0.0.1 -U postgres -Atc "SHOW $1" 2>/dev/null || echo 0; }
+restart_postgres() {
+  pg_ctlcluster --skip-systemctl-redirect "$pg_major" main restart
+  wait_for PostgreSQL "pg_isready -h 127.0.0.1 -p 5432"
+}
 preload=$(pg_setting shared_preload_libraries)
 if [[ "$preload" != *pg_stat_statements* ]] || [ "$(pg_setting max_connections)" -lt 300 ]; then
   echo "ensure-services: preloading pg_stat_statements, max_connections=300 (restarts PostgreSQL)"
-  libs="pg_stat_statements"
-  if [ -n "$preload" ] && [[ "$preload" != *pg_stat_statements* ]]; then libs="$preload,pg_stat_statements"; fi
-  if [[ "$preload" == *pg_stat_statements* ]]; then libs="$preload"; fi
+  libs="$preload"
+  if [[ "$preload" != *pg_stat_statements* ]]; then libs="${preload:+$preload,}pg_stat_statements"; fi
   psql -h 127.0.0.1 -U postgres -Atq -c "ALTER SYSTEM SET shared_preload_libraries = '$libs'" \
     -c "ALTER SYSTEM SET max_connections = 300"
-  pg_ctlcluster --skip-systemctl-redirect "$pg_major" main restart
-  wait_for PostgreSQL "pg_isready -h 127.0.0.1 -p 5432"
+  restart_postgres
+fi
+# the module's own setting is known only once it is loaded
+if [ "$(pg_setting pg_stat_statements.max)" -lt 20000 ]; then
+  echo "ensure-services: pg_stat_statements.max=20000 (restarts PostgreSQL)"
+  psql -h 127.0.0.1 -U postgres -Atq -c "ALTER SYSTEM SET pg_stat_statements.max = 20000"
+  restart_postgres
 fi
