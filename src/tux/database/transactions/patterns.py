@@ -166,15 +166,15 @@ class TransactionManager:
         token = self._sessions.bind(unit)
         try:
             async with translated_errors():
-                await self._begin(unit, options)
+                await self._begin(session, options)
                 yield unit
-                await session.run_sync(_commit_and_close)  # one greenlet hop instead of two
+                await session.commit()
         except BaseException:
             await _rollback_quietly(session)
-            await session.close()
             raise
         finally:
             self._sessions.unbind(token)
+            await session.close()
 
     @asynccontextmanager
     async def _savepoint(self, unit: UnitOfWork) -> AsyncIterator[None]:
@@ -187,8 +187,7 @@ class TransactionManager:
             del unit.commit_callbacks[registered:]
             raise
 
-    async def _begin(self, unit: UnitOfWork, options: TransactionOptions) -> None:
-        session = unit.session
+    async def _begin(self, session: AsyncSession, options: TransactionOptions) -> None:
         execution_options: dict[str, Any] = {}
         if options.isolation_level is not None:
             execution_options["isolation_level"] = options.isolation_level
@@ -197,7 +196,7 @@ class TransactionManager:
             if not self._sessions.is_sqlite:
                 execution_options["postgresql_readonly"] = True
             _reject_writes(session.sync_session)
-        await session.run_sync(_lend_connection, unit, execution_options or None)
+        await session.connection(execution_options=execution_options or None)
         if self._sessions.is_sqlite:
             return
         for setting, seconds in (
@@ -206,18 +205,6 @@ class TransactionManager:
         ):
             if seconds is not None:
                 await session.execute(text(f"SET LOCAL {setting} = {max(1, round(seconds * 1000))}"))
-
-
-def _lend_connection(session: Session, unit: UnitOfWork, execution_options: dict[str, Any] | None) -> None:
-    """Check out the unit's connection and note its driver for direct statements, in one greenlet hop."""
-    lent = session.connection(execution_options=execution_options).connection
-    unit.adapter = lent.dbapi_connection
-    unit.driver = lent.driver_connection
-
-
-def _commit_and_close(session: Session) -> None:
-    session.commit()
-    session.close()
 
 
 async def _rollback_quietly(session: AsyncSession) -> None:
