@@ -196,7 +196,10 @@ class StatementRunner:
             adapter = unit.adapter = lent.dbapi_connection
             unit.driver = lent.driver_connection
         if not self._sqlite and not adapter._started:  # the adapter begins its transaction lazily
-            await adapter._start_transaction()
+            try:
+                await adapter._start_transaction()
+            except Exception as error:  # a connection that died in the pool: lost, so the unit may re-run
+                raise self._failure(error, unit.driver) from error
         return await self._on(unit.driver, compiled, arguments, mode)
 
     async def _on(self, driver: Any, compiled: CompiledStatement, arguments: list[Any], mode: Mode) -> Any:
