@@ -6,12 +6,15 @@ As ``benchmarks/bench_batch.py`` measures it: ``levels`` rows of the bench guild
   the stdlib ``sqlite3`` module's ``executemany`` in one ``BEGIN IMMEDIATE`` transaction on SQLite;
 - ``db.batch.batch_create(db.levels, items, returning=False)`` (every row validated first; COPY on
   PostgreSQL above its threshold, chunked ``executemany`` on SQLite);
-- the plan's loop: ``db.levels.create(item)`` per row, each its own transaction (on fewer rows: it
-  does a few hundred rows a second).
+- the plan's loop, as the plan's ``BatchOperationManager`` runs it over Tux's session-per-call
+  controllers: a new ORM session per row (``session.add``, ``commit``), the baseline of the 100x goal;
+- this layer's own single insert in a loop, ``db.levels.create(item)`` per row (prepared, one round
+  trip), so what batching alone gains is visible too.
 
-Contenders take turns, each on an emptied table; figures are microseconds per row (median over the
-rounds), ratios against the raw driver. Goals: ``db.batch`` within 2.0x of the raw driver per row
-(>= 50% of its throughput) and at least 100x faster than the per-row loop.
+Both loops run on fewer rows (they do a few thousand rows a second at best). Contenders take turns,
+each on an emptied table; figures are microseconds per row (median over the rounds), ratios against
+the raw driver. Goals: ``db.batch`` within 2.0x of the raw driver per row (>= 50% of its throughput)
+and at least 100x faster than the plan's loop.
 """
 
 from __future__ import annotations
@@ -21,15 +24,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from tux.database.cli.timing import Timing, Write, contest_bulk
 from tux.database.facade import Database
+from tux.database.models import Levels
 
 COLUMNS = ("guild_id", "member_id", "xp", "level", "blacklisted")
 LOOP_GOAL = 100.0
-"""``db.batch`` must be at least this many times faster per row than the per-row loop."""
+"""``db.batch`` must be at least this many times faster per row than the plan's loop."""
 BATCH = "db.batch.batch_create (per row)"
-LOOP = "plan's per-row loop: create + commit (per row)"
+LOOP = "plan's loop: ORM session + commit per row"
+CREATE_LOOP = "db.levels.create per row"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +61,27 @@ def _ours(db: Database, guild_id: int, sizes: BulkSizes) -> dict[str, Write]:
     async def batch() -> int:
         return (await db.batch.batch_create(db.levels, data, returning=False)).written
 
-    async def per_row() -> int:
+    sessions = async_sessionmaker(db.client.engine, expire_on_commit=False)
+
+    async def plan_loop() -> int:
+        for item in loop_data:
+            async with sessions() as session:
+                session.add(Levels(**item))
+                await session.commit()
+        return sizes.loop_rows
+
+    async def create_loop() -> int:
         for item in loop_data:
             await db.levels.create(item)
         return sizes.loop_rows
 
-    return {BATCH: batch, LOOP: per_row}
+    return {BATCH: batch, LOOP: plan_loop, CREATE_LOOP: create_loop}
 
 
 async def postgresql_writes(
     db: Database, connection: asyncpg.Connection, guild_id: int, sizes: BulkSizes
 ) -> tuple[str, dict[str, Timing]]:
-    """Time COPY, ``db.batch`` and the loop on PostgreSQL; return the raw label and the timings."""
+    """Time COPY, ``db.batch`` and the loops on PostgreSQL; return the raw label and the timings."""
     rows = sizes.rows
     records = _tuples(guild_id, rows)
 
@@ -87,7 +102,7 @@ async def postgresql_writes(
 async def sqlite_writes(
     db: Database, path: str, guild_id: int, sizes: BulkSizes
 ) -> tuple[str, dict[str, Timing]]:
-    """Time ``sqlite3`` executemany, ``db.batch`` and the loop on the SQLite file ``path``."""
+    """Time ``sqlite3`` executemany, ``db.batch`` and the loops on the SQLite file ``path``."""
     rows = sizes.rows
     records = _tuples(guild_id, rows)
     insert = f"INSERT INTO levels ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
