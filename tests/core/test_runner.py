@@ -12,7 +12,7 @@ from tests import pg
 from tests.repositories import row_counts
 from tux.database.core.client import DatabaseClient
 from tux.database.core.statements import Statement
-from tux.database.exceptions import ConnectionLostError, TransactionError, TransientError
+from tux.database.exceptions import ConnectionLostError, DatabaseError, TransactionError, TransientError
 from tux.database.models import Guild, GuildConfig
 from tux.database.repositories.base import row_columns
 from tux.database.repositories.guild import GuildRepository
@@ -232,3 +232,22 @@ async def test_rows_come_back_as_an_orm_read_returns_them(client: DatabaseClient
     assert found is not None
     names = [column.key for column in GuildConfig.__table__.c]
     assert {name: getattr(found, name) for name in names} == {name: getattr(stored, name) for name in names}
+
+
+async def test_error_with_no_mapped_class_is_still_a_project_error(
+    backend: str, client: DatabaseClient, guild: int
+) -> None:
+    """An error the SQLSTATE/result-code tables do not name (here: the table is gone) is a DatabaseError."""
+    repository = GuildConfigRepository(client.sessions)
+    async with client.engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE guild_config RENAME TO guild_config_moved"))
+    with pytest.raises(DatabaseError) as raised:
+        await repository.find_by_id(guild)
+    assert type(raised.value) is DatabaseError
+    assert raised.value.__cause__ is not None
+    rename = Statement(
+        update(GuildConfig).where(GuildConfig.id == bindparam("id")).values(prefix="?"), writes=True
+    )
+    with pytest.raises(DatabaseError) as raised:
+        await client.runner.one(rename, {"id": guild})
+    assert type(raised.value) is DatabaseError

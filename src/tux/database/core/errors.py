@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import sys
 
 from sqlalchemy import exc as sa_exc
 
@@ -123,6 +124,20 @@ def _is_disconnect(error: BaseException) -> bool:
     )
 
 
+def _is_driver_error(error: BaseException) -> bool:
+    """Whether ``error`` comes from SQLAlchemy's DBAPI layer or a driver.
+
+    asyncpg's client-side errors carry no SQLSTATE. asyncpg is only consulted when it is loaded: an
+    error of it cannot exist before, and SQLite-only processes never load it.
+    """
+    if isinstance(error, (sa_exc.DBAPIError, sa_exc.InterfaceError, sqlite3.Error)):
+        return True
+    asyncpg = sys.modules.get("asyncpg")
+    return asyncpg is not None and isinstance(
+        error, (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
+    )
+
+
 def translate_error(error: BaseException) -> DatabaseError | None:
     """Return the project exception for a driver/SQLAlchemy error, or ``None`` if it is not one.
 
@@ -143,7 +158,7 @@ def translate_error(error: BaseException) -> DatabaseError | None:
     elif isinstance(driver_error, sqlite3.Error):
         kind = _classify_sqlite(driver_error)
     if kind is None:
-        if isinstance(error, (sa_exc.DBAPIError, sa_exc.InterfaceError, sqlite3.Error)):
+        if sqlstate is not None or _is_driver_error(error) or _is_driver_error(driver_error):
             return DatabaseError(f"database error: {driver_error}")
         return None
     message = f"{kind.__name__}: {driver_error}"
