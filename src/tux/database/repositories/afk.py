@@ -13,9 +13,12 @@ from typing import ClassVar, cast
 
 from sqlalchemy import select
 
+from tux.database.caching import names as n
 from tux.database.exceptions import ValidationError
 from tux.database.models import AFK
 from tux.database.repositories.base import SQLAlchemyRepository
+from tux.database.repositories.cached_common import by_pair, given, member_first, natural_writes
+from tux.database.repositories.cached_specs import CacheSeam, Change, invalidates, uncached
 from tux.database.repositories.interfaces import IAfkRepository
 from tux.database.repositories.support import MEMBER_KEY, checked, insert_guild_if_missing, page_size
 from tux.database.repositories.validation import column_specs, validate_payload
@@ -26,7 +29,13 @@ class AfkRepository(SQLAlchemyRepository[AFK], IAfkRepository):
 
     model = AFK
     identity_fields: ClassVar[tuple[str, ...] | None] = MEMBER_KEY
+    cache_seam = CacheSeam(
+        kind=n.AFK,  # key afk:<guild>:<member>
+        lookups={"find_by_id": by_pair(member_first)},
+        writes=natural_writes(n.AFK_UPDATE, member_first, "guild_id", "member_id"),
+    )
 
+    @invalidates(n.AFK_UPDATE, lambda result, data: [Change(n.AFK_UPDATE, given(data, "guild_id"))])
     async def set_afk(self, data: Mapping[str, object]) -> AFK:
         """Create the member's AFK entry, or replace it whole if there is one.
 
@@ -55,10 +64,17 @@ class AfkRepository(SQLAlchemyRepository[AFK], IAfkRepository):
             await insert_guild_if_missing(self._sessions, session, cast("int", values["guild_id"]))
             return cast("AFK", (await session.scalars(statement)).one())
 
+    @invalidates(
+        n.AFK_UPDATE,
+        lambda result, *, guild_id, member_id: (
+            [] if result is False else [Change(n.AFK_UPDATE, guild_id, member_id)]
+        ),
+    )
     async def remove(self, *, guild_id: int, member_id: int) -> bool:
         """Delete the member's AFK entry; return whether there was one."""
         return await self.delete((member_id, guild_id))
 
+    @uncached
     async def find_expired(self, now: datetime, limit: int = 100) -> list[AFK]:
         """Return timed entries whose ``until`` is at or before ``now``, soonest first.
 

@@ -25,6 +25,7 @@ from tux.database.core.statements import Statement
 from tux.database.exceptions import TransactionError, ValidationError
 from tux.database.models.base import Base
 from tux.database.models.detached import detached_instance
+from tux.database.repositories.cached_specs import CacheSeam, uncached
 from tux.database.repositories.filters import build_order_by, build_where, check_window
 from tux.database.repositories.interfaces import IRepository
 from tux.database.repositories.support import GUILD_IF_MISSING, dialect_insert, insert_for
@@ -45,6 +46,9 @@ class SQLAlchemyRepository(IRepository[ModelT]):
     model: ClassVar[type[Any]]
     identity_fields: ClassVar[tuple[str, ...] | None] = None
     """The order :meth:`find_by_id` takes a composite key in; defaults to the table's key order."""
+    cache_seam: ClassVar[CacheSeam | None] = None
+    """What the cache does with this repository's methods (:mod:`~tux.database.repositories.cached_specs`);
+    ``None``: the repository is never cached."""
 
     def __init__(self, sessions: SessionProvider) -> None:
         self._sessions = sessions
@@ -135,6 +139,7 @@ class SQLAlchemyRepository(IRepository[ModelT]):
         """Return the dialect's ``insert`` construct (it has ``on_conflict_do_*``) for ``model``."""
         return dialect_insert(self._sessions, self.model)
 
+    @uncached
     async def find_by_id(self, id: Identity) -> ModelT | None:  # noqa: A002 - public keyword of IRepository
         """Return the row with primary key ``id``, or ``None``."""
         found = await self._instances(self._by_id, self._pk_values(id))
@@ -160,6 +165,7 @@ class SQLAlchemyRepository(IRepository[ModelT]):
             [row] = await self._instances(statement, values)
         return row
 
+    @uncached
     async def find_all(
         self,
         *,
@@ -175,17 +181,20 @@ class SQLAlchemyRepository(IRepository[ModelT]):
         async with self._sessions.reading() as session:
             return list((await session.scalars(statement)).all())
 
+    @uncached
     async def find_one(self, **filters: object) -> ModelT | None:
         """Return the first row matching ``filters``, or ``None``."""
         async with self._sessions.reading() as session:
             return (await session.scalars(self._select(filters).limit(1))).first()
 
+    @uncached
     async def exists(self, **filters: object) -> bool:
         """Return whether any row matches ``filters``, without fetching rows."""
         statement = select(exists().select_from(self.model).where(*build_where(self.model, filters)))
         async with self._sessions.reading() as session:
             return bool(await session.scalar(statement))
 
+    @uncached
     async def count(self, **filters: object) -> int:
         """Return how many rows match ``filters``."""
         statement = select(func.count()).select_from(self.model).where(*build_where(self.model, filters))
