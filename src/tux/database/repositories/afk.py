@@ -17,10 +17,16 @@ from tux.database.caching import names as n
 from tux.database.exceptions import ValidationError
 from tux.database.models import AFK
 from tux.database.repositories.base import SQLAlchemyRepository
-from tux.database.repositories.cached_common import by_pair, given, member_first, natural_writes
-from tux.database.repositories.cached_specs import CacheSeam, Change, invalidates, uncached
+from tux.database.repositories.cached_common import given, member_first, member_seam
+from tux.database.repositories.cached_specs import Change, invalidates, uncached
 from tux.database.repositories.interfaces import IAfkRepository
-from tux.database.repositories.support import MEMBER_KEY, checked, insert_guild_if_missing, page_size
+from tux.database.repositories.support import (
+    MEMBER_KEY,
+    checked,
+    insert_guild_if_missing,
+    page_size,
+    upsert_returning,
+)
 from tux.database.repositories.validation import column_specs, validate_payload
 
 
@@ -29,11 +35,7 @@ class AfkRepository(SQLAlchemyRepository[AFK], IAfkRepository):
 
     model = AFK
     identity_fields: ClassVar[tuple[str, ...] | None] = MEMBER_KEY
-    cache_seam = CacheSeam(
-        kind=n.AFK,  # key afk:<guild>:<member>
-        lookups={"find_by_id": by_pair(member_first)},
-        writes=natural_writes(n.AFK_UPDATE, member_first, "guild_id", "member_id"),
-    )
+    cache_seam = member_seam(n.AFK, n.AFK_UPDATE, member_first)  # key afk:<guild>:<member>
 
     @invalidates(n.AFK_UPDATE, lambda result, data: [Change(n.AFK_UPDATE, given(data, "guild_id"))])
     async def set_afk(self, data: Mapping[str, object]) -> AFK:
@@ -51,15 +53,7 @@ class AfkRepository(SQLAlchemyRepository[AFK], IAfkRepository):
         """
         values = validate_payload(AFK, data, partial=False)
         replaced = [name for name in column_specs(AFK) if name not in self._pk_names]
-        statement = self._insert().values(values)
-        statement = (
-            statement.on_conflict_do_update(
-                index_elements=list(self._pk_names),
-                set_={name: statement.excluded[name] for name in replaced},
-            )
-            .returning(AFK)
-            .execution_options(populate_existing=True)
-        )
+        statement = upsert_returning(self._insert().values(values), self._pk_names, replaced, AFK)
         async with self._sessions.writing() as session:
             await insert_guild_if_missing(self._sessions, session, cast("int", values["guild_id"]))
             return cast("AFK", (await session.scalars(statement)).one())

@@ -28,7 +28,12 @@ from tux.database.models.detached import detached_instance
 from tux.database.repositories.cached_specs import CacheSeam, uncached
 from tux.database.repositories.filters import build_order_by, build_where, check_window
 from tux.database.repositories.interfaces import IRepository
-from tux.database.repositories.support import GUILD_IF_MISSING, dialect_insert, insert_for
+from tux.database.repositories.support import (
+    GUILD_IF_MISSING,
+    dialect_insert,
+    insert_for,
+    upsert_returning,
+)
 from tux.database.repositories.validation import coerce_value, field_spec, validate_payload
 
 ModelT = TypeVar("ModelT", bound=Base)
@@ -265,19 +270,8 @@ class SQLAlchemyRepository(IRepository[ModelT]):
         ]
         for name in targets:
             field_spec(self.model, name)
+        statement = upsert_returning(self._insert().values(values), keys, targets, self.model)
         async with self._sessions.writing() as session:
-            statement = self._insert().values(values)
-            if targets:
-                excluded = statement.excluded
-                statement = statement.on_conflict_do_update(
-                    index_elements=list(keys), set_={name: excluded[name] for name in targets}
-                )
-            else:
-                first = keys[0]
-                statement = statement.on_conflict_do_update(
-                    index_elements=list(keys), set_={first: statement.excluded[first]}
-                )
-            statement = statement.returning(self.model).execution_options(populate_existing=True)
             return cast("ModelT", (await session.scalars(statement)).one())
 
 

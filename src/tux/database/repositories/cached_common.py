@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from tux.database.core.ids import is_snowflake
 from tux.database.repositories.cached_specs import (
     FAILED,
+    CacheSeam,
     Change,
     Changes,
     F,
@@ -128,6 +129,28 @@ BY_GUILD = Lookup(key=_id_key, per_guild=True)
 def by_pair(of_id: Callable[[object], Place]) -> Lookup:
     """``find_by_id`` of a table keyed by guild and member, whose identity ``of_id`` reads."""
     return Lookup(key=lambda region, id: key_of(region, *of_id(id)))  # noqa: A006
+
+
+def member_seam(kind: str, event: str, of_id: Callable[[object], Place]) -> CacheSeam:
+    """The seam of a table keyed by guild and member: ``find_by_id`` cached, the CRUD writes report ``event``.
+
+    ``of_id`` reads the table's composite identity (:func:`member_first` or :func:`guild_first`).
+    """
+    return CacheSeam(
+        kind=kind,
+        lookups={"find_by_id": by_pair(of_id)},
+        writes=natural_writes(event, of_id, "guild_id", "member_id"),
+    )
+
+
+def guild_seam(kind: str, event: str, guild_field: str) -> CacheSeam:
+    """The seam of a table keyed by the guild id: ``find_by_id`` cached, the CRUD writes report ``event``.
+
+    A memory hit of the row is served by the guild reader (:mod:`~tux.database.repositories.cached_guild`).
+    """
+    return CacheSeam(
+        kind=kind, lookups={"find_by_id": BY_GUILD}, writes=natural_writes(event, guild_of, guild_field)
+    )
 
 
 def from_guild_row(project: Callable[[Any], object]) -> Callable[[F], F]:

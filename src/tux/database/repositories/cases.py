@@ -18,7 +18,6 @@ from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, not_, se
 from tux.database.caching import names as n
 from tux.database.caching.region import CacheKey, CacheRegion
 from tux.database.core.statements import Statement
-from tux.database.exceptions import ValidationError
 from tux.database.models import Case, CaseStatus, CaseType, Guild
 from tux.database.repositories.base import SQLAlchemyRepository, row_columns
 from tux.database.repositories.cached_common import guild_key, surrogate_writes
@@ -32,20 +31,16 @@ from tux.database.repositories.cached_specs import (
     key_of,
     uncached,
 )
-from tux.database.repositories.filters import MAX_IN_VALUES
 from tux.database.repositories.interfaces import ICaseRepository
-from tux.database.repositories.support import checked, checked_required, insert_for, page_size
+from tux.database.repositories.support import checked, checked_required, in_list, insert_for, page_size
 
 V = TypeVar("V")
 
 
 def _case_types(case_types: Sequence[CaseType]) -> list[CaseType]:
     """Validate a collection of case types (a bare string is refused, not split into letters)."""
-    if isinstance(case_types, (str, bytes)) or not isinstance(case_types, (list, tuple, set, frozenset)):
-        raise ValidationError("case_types: expected a list, tuple or set of CaseType")
-    if len(case_types) > MAX_IN_VALUES:
-        raise ValidationError(f"case_types: at most {MAX_IN_VALUES} values are allowed")
-    types: list[CaseType] = [checked_required(Case, "case_type", item) for item in case_types]
+    given = in_list("case_types", case_types, "CaseType")
+    types: list[CaseType] = [checked_required(Case, "case_type", item) for item in given]
     return types
 
 

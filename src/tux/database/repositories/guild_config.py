@@ -18,8 +18,8 @@ from tux.database.exceptions import ValidationError
 from tux.database.models import GuildConfig
 from tux.database.models.guild_config import CHANNEL_AND_ROLE_COLUMNS
 from tux.database.repositories.base import SQLAlchemyRepository
-from tux.database.repositories.cached_common import BY_GUILD, from_guild_row, guild_of, natural_writes
-from tux.database.repositories.cached_specs import CacheSeam, Change, invalidates
+from tux.database.repositories.cached_common import from_guild_row, guild_seam
+from tux.database.repositories.cached_specs import Change, invalidates
 from tux.database.repositories.interfaces import IGuildConfigRepository
 from tux.database.repositories.records import ModerationSettings
 from tux.database.repositories.support import checked
@@ -37,11 +37,7 @@ class GuildConfigRepository(SQLAlchemyRepository[GuildConfig], IGuildConfigRepos
     """Guild configuration rows, keyed by the guild id (``guild_config.id``)."""
 
     model = GuildConfig
-    cache_seam = CacheSeam(
-        kind=n.GUILD_CONFIG,  # key guild_config:<guild>; one cached row answers all three reads
-        lookups={"find_by_id": BY_GUILD},
-        writes=natural_writes(n.GUILD_CONFIG_UPDATE, guild_of, "id"),
-    )
+    cache_seam = guild_seam(n.GUILD_CONFIG, n.GUILD_CONFIG_UPDATE, "id")  # one cached row answers 3 reads
 
     @from_guild_row(itemgetter("prefix"))
     async def get_prefix(self, guild_id: int) -> str | None:

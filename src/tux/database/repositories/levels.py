@@ -13,8 +13,8 @@ from tux.database.core.statements import Statement
 from tux.database.exceptions import ValidationError
 from tux.database.models import Levels
 from tux.database.repositories.base import SQLAlchemyRepository
-from tux.database.repositories.cached_common import by_pair, member_first, member_key, natural_writes
-from tux.database.repositories.cached_specs import CacheSeam, Change, cached, invalidates, key_of
+from tux.database.repositories.cached_common import member_first, member_key, member_seam
+from tux.database.repositories.cached_specs import Change, cached, invalidates, key_of
 from tux.database.repositories.filters import check_window
 from tux.database.repositories.interfaces import ILevelsRepository
 from tux.database.repositories.support import (
@@ -66,11 +66,7 @@ class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
 
     model = Levels
     identity_fields: ClassVar[tuple[str, ...] | None] = MEMBER_KEY
-    cache_seam = CacheSeam(
-        kind=n.USER_LEVELS,  # key user_levels:<guild>:<member>
-        lookups={"find_by_id": by_pair(member_first)},
-        writes=natural_writes(n.XP_UPDATE, member_first, "guild_id", "member_id"),
-    )
+    cache_seam = member_seam(n.USER_LEVELS, n.XP_UPDATE, member_first)  # key user_levels:<guild>:<member>
 
     @staticmethod
     def _key(guild_id: object, member_id: object) -> tuple[int, int]:

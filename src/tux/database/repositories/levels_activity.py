@@ -28,7 +28,6 @@ from tux.database.exceptions import ConfigurationError, ValidationError
 from tux.database.models import Guild, LevelChannelBlacklist, LevelRoleMultiplier, Levels, LevelsConfig
 from tux.database.repositories.cached_common import member_key
 from tux.database.repositories.cached_specs import CacheSeam, Change, cached, invalidates, uncached
-from tux.database.repositories.filters import MAX_IN_VALUES
 from tux.database.repositories.interfaces import ILevelsActivityRepository
 from tux.database.repositories.records import MessageContext, MessageState, XpAward
 from tux.database.repositories.support import (
@@ -36,6 +35,7 @@ from tux.database.repositories.support import (
     checked,
     checked_required,
     finite_number,
+    in_list,
     insert_for,
 )
 
@@ -62,11 +62,8 @@ def _snowflake(model: type[Any], name: str, value: object) -> int:
 
 
 def _role_ids(role_ids: object) -> list[int]:
-    if isinstance(role_ids, (str, bytes)) or not isinstance(role_ids, (list, tuple, set, frozenset)):
-        raise ValidationError("role_ids: expected a list, tuple or set of role ids")
-    if len(role_ids) > MAX_IN_VALUES:
-        raise ValidationError(f"role_ids: at most {MAX_IN_VALUES} values are allowed")
-    return sorted({_snowflake(LevelRoleMultiplier, "role_id", role) for role in role_ids})
+    given = in_list("role_ids", role_ids, "role ids")
+    return sorted({_snowflake(LevelRoleMultiplier, "role_id", role) for role in given})
 
 
 def _award(dialect: str) -> Any:

@@ -19,7 +19,12 @@ from tux.database.repositories.base import SQLAlchemyRepository
 from tux.database.repositories.cached_common import guild_of, natural_writes
 from tux.database.repositories.cached_specs import CacheSeam, Change, cached, invalidates, key_of, uncached
 from tux.database.repositories.interfaces import ILevelsConfigRepository
-from tux.database.repositories.support import checked, finite_number, insert_guild_if_missing
+from tux.database.repositories.support import (
+    checked,
+    finite_number,
+    insert_guild_if_missing,
+    upsert_returning,
+)
 
 
 def _guild_setup(result: object, guild_id: object, *_: object, **__: object) -> list[Change]:
@@ -67,17 +72,11 @@ class LevelsConfigRepository(SQLAlchemyRepository[LevelsConfig], ILevelsConfigRe
             raise ValidationError(f"level: expected an integer >= 1, got {level!r}")
         role = checked(LevelRoleReward, "role_id", role_id)
         insert = self._insert_into(LevelRoleReward).values(guild_id=guild, level=level_value, role_id=role)
-        # A no-op DO UPDATE (rather than DO NOTHING) makes RETURNING yield the row in both cases.
-        statement = (
-            insert.on_conflict_do_update(
-                index_elements=["guild_id", "level", "role_id"], set_={"role_id": insert.excluded.role_id}
-            )
-            .returning(LevelRoleReward)
-            .execution_options(populate_existing=True)
-        )
+        statement = upsert_returning(insert, ("guild_id", "level", "role_id"), ("role_id",), LevelRoleReward)
         async with self._sessions.writing() as session:
             await insert_guild_if_missing(self._sessions, session, guild)
-            return (await session.scalars(statement)).one()
+            reward: LevelRoleReward = (await session.scalars(statement)).one()
+            return reward
 
     @uncached
     async def role_multipliers(self, guild_id: int) -> dict[int, float]:

@@ -15,8 +15,8 @@ from tux.database.caching.region import CacheKey, CacheRegion
 from tux.database.exceptions import ValidationError
 from tux.database.models import MemberStatus, utcnow
 from tux.database.repositories.base import SQLAlchemyRepository
-from tux.database.repositories.cached_common import by_pair, guild_first, natural_writes
-from tux.database.repositories.cached_specs import CacheSeam, Change, cached, invalidates, key_of
+from tux.database.repositories.cached_common import guild_first, member_seam
+from tux.database.repositories.cached_specs import Change, cached, invalidates, key_of
 from tux.database.repositories.interfaces import IMemberStatusRepository
 from tux.database.repositories.support import checked
 from tux.database.repositories.validation import validate_payload
@@ -35,11 +35,7 @@ class MemberStatusRepository(SQLAlchemyRepository[MemberStatus], IMemberStatusRe
     """Member status rows, keyed by ``(guild_id, member_id)``."""
 
     model = MemberStatus
-    cache_seam = CacheSeam(
-        kind=n.MEMBER_STATUS,  # key member_status:<guild>:<member>
-        lookups={"find_by_id": by_pair(guild_first)},
-        writes=natural_writes(n.MEMBER_STATUS_UPDATE, guild_first, "guild_id", "member_id"),
-    )
+    cache_seam = member_seam(n.MEMBER_STATUS, n.MEMBER_STATUS_UPDATE, guild_first)  # key by guild, member
 
     @invalidates(
         n.MEMBER_STATUS_UPDATE,

@@ -16,8 +16,8 @@ from tux.database.caching import names as n
 from tux.database.exceptions import ValidationError
 from tux.database.models import Starboard, StarboardMessage
 from tux.database.repositories.base import SQLAlchemyRepository
-from tux.database.repositories.cached_common import BY_GUILD, guild_of, natural_writes
-from tux.database.repositories.cached_specs import CacheSeam, Change, invalidates
+from tux.database.repositories.cached_common import guild_seam
+from tux.database.repositories.cached_specs import Change, invalidates
 from tux.database.repositories.interfaces import IStarboardMessageRepository, IStarboardRepository
 from tux.database.repositories.support import checked
 from tux.database.repositories.validation import require_mapping, validate_payload
@@ -27,11 +27,7 @@ class StarboardRepository(SQLAlchemyRepository[Starboard], IStarboardRepository)
     """Starboard configuration, one row per guild (keyed by ``guild_id``)."""
 
     model = Starboard
-    cache_seam = CacheSeam(
-        kind=n.STARBOARD,  # key starboard:<guild>
-        lookups={"find_by_id": BY_GUILD},
-        writes=natural_writes(n.STARBOARD_UPDATE, guild_of, "guild_id"),
-    )
+    cache_seam = guild_seam(n.STARBOARD, n.STARBOARD_UPDATE, "guild_id")  # key starboard:<guild>
 
     @invalidates(n.STARBOARD_UPDATE, lambda result, guild_id, data: [Change(n.STARBOARD_UPDATE, guild_id)])
     async def upsert_starboard(self, guild_id: int, data: Mapping[str, object]) -> Starboard:
