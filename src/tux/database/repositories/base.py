@@ -8,6 +8,7 @@ from typing import Any, ClassVar, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     bindparam,
     delete,
@@ -283,6 +284,37 @@ def _upsert_construct(
     assignments = {name: excluded[name] for name in targets} or {keys[0]: excluded[keys[0]]}
     upsert = insert.on_conflict_do_update(index_elements=list(keys), set_=assignments)
     return upsert.returning(*row_columns(model))
+
+
+def claim_statement(
+    model: type[Any],
+    key: InstrumentedAttribute[Any],
+    unclaimed: ColumnElement[bool],
+    due: InstrumentedAttribute[Any],
+    mark: Mapping[str, object],
+    *only: ColumnElement[bool],
+) -> Statement:
+    """Return the statement that claims due rows exactly once and returns them (``due_at``, ``claim_limit``).
+
+    ``UPDATE model SET mark WHERE key IN (the first claim_limit rows matching only, unclaimed and due by
+    due_at, soonest first) AND unclaimed RETURNING *``: a claimer marks rows before acting on them. On
+    PostgreSQL the candidates are picked ``FOR UPDATE SKIP LOCKED``, so concurrent claimers take disjoint
+    batches; on SQLite the write lock serializes them, and the outer ``unclaimed`` keeps the claim exact.
+    """
+
+    def build(dialect: str) -> Any:
+        candidates = (
+            select(key)
+            .where(*only, unclaimed, due <= bindparam("due_at"))
+            .order_by(due, key)
+            .limit(bindparam("claim_limit", type_=Integer))
+        )
+        if dialect != "sqlite":
+            candidates = candidates.with_for_update(skip_locked=True)
+        claim = update(model).where(key.in_(candidates.scalar_subquery()), unclaimed).values(mark)
+        return claim.returning(*row_columns(model))
+
+    return Statement(build, writes=True)
 
 
 def row_columns(model: type[Any]) -> list[ColumnElement[Any]]:

@@ -13,13 +13,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, not_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, not_, select, update
 
 from tux.database.caching import names as n
 from tux.database.caching.region import CacheKey, CacheRegion
 from tux.database.core.statements import Statement
 from tux.database.models import Case, CaseStatus, CaseType, Guild
-from tux.database.repositories.base import SQLAlchemyRepository, row_columns
+from tux.database.repositories.base import SQLAlchemyRepository, claim_statement
 from tux.database.repositories.cached_common import guild_key, surrogate_writes
 from tux.database.repositories.cached_specs import (
     FAILED,
@@ -54,25 +54,14 @@ def _next_case_number(dialect: str) -> Any:
 _NEXT_CASE_NUMBER = Statement(_next_case_number, writes=True)
 
 
-def _claim_tempbans(dialect: str) -> Any:
-    unprocessed = not_(Case.case_processed)
-    candidates = (
-        select(Case.id)
-        .where(Case.case_type == CaseType.TEMPBAN, unprocessed, Case.case_expires_at <= bindparam("due_at"))
-        .order_by(Case.case_expires_at, Case.id)
-        .limit(bindparam("claim_limit", type_=Integer))
-    )
-    if dialect != "sqlite":
-        candidates = candidates.with_for_update(skip_locked=True)
-    return (
-        update(Case)
-        .where(Case.id.in_(candidates.scalar_subquery()), unprocessed)
-        .values(case_processed=True)
-        .returning(*row_columns(Case))
-    )
-
-
-_CLAIM_TEMPBANS = Statement(_claim_tempbans, writes=True)
+_CLAIM_TEMPBANS = claim_statement(
+    Case,
+    Case.id,
+    not_(Case.case_processed),
+    Case.case_expires_at,
+    {"case_processed": True},
+    Case.case_type == CaseType.TEMPBAN,
+)
 """The claim of expired tempbans (see :meth:`CaseRepository.claim_expired_tempbans`)."""
 
 
