@@ -37,7 +37,7 @@ def guild_reader(
 
     ``method(owner, guild_id)``, with one positional guild id whose key ``region`` has built before,
     outside a unit of work, is answered here on a hit: ``thaw`` of the stored value (which it must not
-    change: it copies what it hands out), or ``None`` for a cached "not found". Any other call, every
+    change: it copies what it hands out), or ``None`` for a cached "not found". Every other call, each
     miss or expired entry, and a mutable value (kept apart, with its copier), is ``fallback`` with the
     same arguments. For a region kept out of memory the method is ``fallback`` itself.
     """
