@@ -17,6 +17,7 @@ from tux.database.core.session import SessionProvider
 from tux.database.models import GuildConfig
 from tux.database.models.detached import detached_instance
 from tux.database.models.enums import OnboardingStage
+from tux.database.repositories.cached_guild import guild_reader
 from tux.database.repositories.cached_rows import RowCodec
 
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ async def test_the_guild_reader_hands_out_copies_of_mutable_values() -> None:
         return cache.peek(region.key(guild_id))
 
     sessions = SessionProvider(async_sessionmaker(), sqlite=True)
-    read = cache.memory.guild_reader(region, lambda value: value, sessions=sessions, fallback=fallback)
+    read = guild_reader(cache.memory, region, lambda value: value, sessions=sessions, fallback=fallback)
     first = await read(None, FIRST_GUILD)
     assert first == stored
     first["prefix"] = "!"

@@ -5,7 +5,7 @@
 ...     total = await db.levels.add_xp(guild_id=1, member_id=2, amount=10)
 
 Hot lookups go through ``db.cache`` (memory, and Redis when ``redis_url`` is set): the registry wraps
-the repositories that have a cache table (:mod:`tux.database.repositories.cached`), and the services are
+the repositories that declare a cache seam (:mod:`tux.database.repositories.cached`), and the services are
 built on the wrapped ones, so their writes invalidate too. Without Redis the cache is in-process only
 and assumes one process per database; run several processes against one database only with Redis.
 """

@@ -148,6 +148,9 @@ class CacheConfig:
     tag_ttl: float = 7 * 24 * 3600.0
     database_purge_interval: float = 300.0
     flush_on_start: bool = True
+    overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
+    """The per-kind overrides applied so far: :meth:`with_defaults` applies them again on top of a
+    repository's declared default policy."""
 
     def __post_init__(self) -> None:
         for name in self.policies:
@@ -181,6 +184,24 @@ class CacheConfig:
         config = self
         for kind, changes in overrides.items():
             config = config.with_policy(kind, **changes)
+        merged = {
+            kind: {**self.overrides.get(kind, {}), **overrides.get(kind, {})}
+            for kind in {*self.overrides, *overrides}
+        }
+        return replace(config, overrides=MappingProxyType(merged))
+
+    def with_defaults(self, policies: Mapping[str, CachePolicy]) -> CacheConfig:
+        """Return a copy that has ``policies`` for the kinds it does not configure itself.
+
+        A repository declares the default policy of a kind it adds (its cache seam); a kind configured
+        here keeps its policy, and the overrides given for a kind apply on top of its declared default.
+        """
+        config = self
+        for kind, policy in policies.items():
+            if kind in self.policies and kind not in self.overrides:
+                continue
+            config = replace(config, policies={**config.policies, check_kind(kind): policy})
+            config = config.with_policy(kind, **self.overrides.get(kind, {}))
         return config
 
     @classmethod

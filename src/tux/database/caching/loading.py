@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TypeVar, cast
 
 import msgspec
 from loguru import logger
@@ -25,6 +25,7 @@ from tux.database.caching.snapshot import Frozen
 from tux.database.caching.tickets import FillTicket, TicketBook
 from tux.database.caching.types import MISS, NOT_FOUND, CacheLevel, StoreResult
 
+V = TypeVar("V")
 _FIRST_POLL = 0.001
 _MAX_POLL = 0.05
 
@@ -38,7 +39,7 @@ class ReadThrough:
         self._lease_wait = config.lease_ttl
         self._flights: dict[str, _Flight] = {}
 
-    async def read(self, key: CacheKey[Any], shared: Sequence[SharedLevel], *, memory: bool) -> object:
+    async def read(self, key: CacheKey[V], shared: Sequence[SharedLevel], *, memory: bool) -> object:
         """Return the value from the first shared level that has it (filling those above), or ``MISS``."""
         if not shared:
             return MISS
@@ -58,8 +59,8 @@ class ReadThrough:
             self._tickets.close(ticket)
 
     async def load(
-        self, key: CacheKey[Any], shared: Sequence[SharedLevel], loader: Callable[[], Awaitable[Any]]
-    ) -> Any:
+        self, key: CacheKey[V], shared: Sequence[SharedLevel], loader: Callable[[], Awaitable[V | None]]
+    ) -> V | None:
         """Find ``key`` in a shared level or run ``loader``; fill every level that is still current.
 
         Concurrent calls for one key in this process share one read-through (single flight): the
@@ -71,7 +72,7 @@ class ReadThrough:
         while (running := self._flights.get(name)) is not None:
             outcome = await running.outcome()
             if outcome is not None:
-                return _follow(key, *outcome)
+                return cast("V | None", _follow(key, *outcome))
         flight = self._flights[name] = _Flight()
         region = key.region
         ticket: FillTicket | None = None
@@ -89,7 +90,7 @@ class ReadThrough:
                     raise
                 found = NOT_FOUND if value is None else value
             else:
-                value = None if found is NOT_FOUND else found
+                value = None if found is NOT_FOUND else cast("V", found)  # a level holds the key's type
             refused = bool(fills) and await self._store(key, fills, found)
             frozen = self._keep(key, ticket, found, refused=refused, memory=region.memory)
         except BaseException as error:
@@ -119,7 +120,7 @@ class ReadThrough:
             del self._flights[name]
 
     async def _descend(
-        self, key: CacheKey[Any], shared: Sequence[SharedLevel], *, loading: bool
+        self, key: CacheKey[V], shared: Sequence[SharedLevel], *, loading: bool
     ) -> tuple[object, list[tuple[SharedLevel, Fill]], CacheLevel | None]:
         stats = key.region.stats
         fills: list[tuple[SharedLevel, Fill]] = []
@@ -142,7 +143,7 @@ class ReadThrough:
                 fills.append((level, fill))
         return MISS, fills, None
 
-    async def _await_leaseholder(self, key: CacheKey[Any], level: SharedLevel) -> tuple[object, Fill | None]:
+    async def _await_leaseholder(self, key: CacheKey[V], level: SharedLevel) -> tuple[object, Fill | None]:
         """Poll ``level`` until the lease holder's value appears, the lease is ours, or the wait is over.
 
         The wait is bounded by the lease TTL: a holder that died lets its lease expire, and after that
@@ -157,7 +158,7 @@ class ReadThrough:
             if fill is None or not fill.contended or time.monotonic() >= deadline:
                 return (MISS, fill) if fill is None else (fill.found, fill)
 
-    async def _store(self, key: CacheKey[Any], fills: list[tuple[SharedLevel, Fill]], found: object) -> bool:
+    async def _store(self, key: CacheKey[V], fills: list[tuple[SharedLevel, Fill]], found: object) -> bool:
         """Store ``found`` in the shared levels where a fill began; return whether one refused it."""
         ttl = key.region.policy.entry_ttl(found=found is not NOT_FOUND)
         body = _encode(key, found) if ttl > 0 else None
@@ -170,7 +171,7 @@ class ReadThrough:
         return refused
 
     def _keep(
-        self, key: CacheKey[Any], ticket: FillTicket | None, found: object, *, refused: bool, memory: bool
+        self, key: CacheKey[V], ticket: FillTicket | None, found: object, *, refused: bool, memory: bool
     ) -> Frozen | None:
         """Offer ``found`` to memory unless a fill was refused or invalidated; return what was offered.
 
@@ -234,7 +235,7 @@ class _Flight:
                 self._done.set_exception(error)
 
 
-def _follow(key: CacheKey[Any], frozen: Frozen, level: CacheLevel | None) -> Any:
+def _follow(key: CacheKey[V], frozen: Frozen, level: CacheLevel | None) -> object:
     stats = key.region.stats
     if level is None:
         stats.lookup_misses += 1
@@ -246,20 +247,20 @@ def _follow(key: CacheKey[Any], frozen: Frozen, level: CacheLevel | None) -> Any
     return frozen.thaw()
 
 
-def _retrieve(flight: asyncio.Future[Any]) -> None:
+def _retrieve(flight: asyncio.Future[V]) -> None:
     """Mark a failed flight's exception as seen even when no caller waited for it."""
     if not flight.cancelled():
         flight.exception()
 
 
-def _encode(key: CacheKey[Any], value: object) -> bytes | None:
+def _encode(key: CacheKey[V], value: object) -> bytes | None:
     try:
-        return key.region.codec.encode(value)
+        return key.region.codec.encode(cast("V", value))  # the key's value, or NOT_FOUND
     except (msgspec.EncodeError, TypeError, ValueError) as error:
         logger.warning("value of {} cannot be encoded for the shared cache levels: {}", key.name, error)
         return None
 
 
-async def _release(key: CacheKey[Any], fills: list[tuple[SharedLevel, Fill]]) -> None:
+async def _release(key: CacheKey[V], fills: list[tuple[SharedLevel, Fill]]) -> None:
     for level, fill in fills:
         await level.release(key, fill)

@@ -26,14 +26,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import os
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import msgspec
 from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tux.database.caching.config import CacheConfig
+from tux.database.caching.config import CacheConfig, CachePolicy
 from tux.database.caching.database_level import DatabaseLevel
 from tux.database.caching.keys import (
     EPOCH_TAG,
@@ -248,9 +248,22 @@ class CacheManager:
             return await self.load(key, loader)
         return cast("V | None", found)
 
+    def adopt_policies(self, policies: Mapping[str, CachePolicy]) -> dict[str, CachePolicy]:
+        """Take the default policies a repository declares for kinds the configuration does not set.
+
+        Returns the policies now in force for the kinds that had no region yet (a region keeps the
+        policy it was made with). A policy's DATABASE level is used only if the configuration's own
+        policies started that level.
+        """
+        fresh = {kind: policy for kind, policy in policies.items() if kind not in self._regions}
+        if not fresh:
+            return {}
+        self.config = self.config.with_defaults(fresh)
+        return {kind: self.config.policy(kind) for kind in fresh}
+
     @property
     def memory(self) -> MemoryLevel:
-        """The memory level, for hot paths built on it (see ``MemoryLevel.guild_reader``)."""
+        """The memory level, for hot paths built on it (the cached repositories' guild reader)."""
         return self._memory
 
     @property

@@ -24,21 +24,16 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from tux.database.caching.keys import EPOCH_TAG, tags_of
 from tux.database.caching.snapshot import Copier, Frozen, allocated, approximate_size
 from tux.database.caching.stats import MemoryFigures
 from tux.database.caching.types import MISS, NOT_FOUND, Miss
-from tux.database.core.session import NO_UNITS, SessionProvider, open_units
 
 if TYPE_CHECKING:
-    from tux.database.caching.region import CacheKey, CacheRegion
-
-Method = Callable[..., Coroutine[Any, Any, Any]]
-_NO_ARGUMENT: Any = object()
-"""Default of a guild reader's first parameter: tells "not given" from any value."""
+    from tux.database.caching.region import CacheKey
 
 _monotonic = time.monotonic
 
@@ -128,53 +123,14 @@ class MemoryLevel:
             return None
         return value if type(entry) is _Entry else cast(_PrivateEntry, entry).copier(value)
 
-    def guild_reader(
-        self,
-        region: CacheRegion[Any],
-        thaw: Callable[[Any], Any],
-        *,
-        sessions: SessionProvider,
-        fallback: Method,
-    ) -> Method:
-        """Return an async method that serves the guild values of ``region`` from this level.
+    @property
+    def shared_entries(self) -> dict[str, _Entry]:
+        """The entries of immutable values, by key name, for a hit path written out in its own frame.
 
-        ``method(owner, guild_id)``, with one positional guild id whose key ``region`` has built before,
-        outside a unit of work, is answered here on a hit: ``thaw`` of the stored value (which it must
-        not change: it copies what it hands out), or ``None`` for a cached "not found". Any other call,
-        every miss or expired entry, and a mutable value, is ``fallback`` with the same arguments. The
-        hit is written out in the method's own frame: it is the hottest path of the library (a guild's
-        config and prefix, on every message). For a region kept out of memory the method is
-        ``fallback`` itself.
+        Such a path (:func:`~tux.database.repositories.cached_guild.guild_reader`) only reads them and
+        sets an entry's ``visited`` flag, as :meth:`lookup` does, and leaves every miss to it.
         """
-        if not region.memory:
-            return fallback
-        entries = self._entries
-        guild_keys = region.guild_keys
-        stats = region.stats
-        current = sessions.current
-
-        async def read(owner: Any, guild_id: Any = _NO_ARGUMENT, /, *args: Any, **kwargs: Any) -> Any:
-            if (
-                not args
-                and not kwargs
-                and type(guild_id) is int
-                and (key := guild_keys.get(guild_id)) is not None
-                and (entry := entries.get(key.name)) is not None
-                and entry > _monotonic()
-                and (open_units() is NO_UNITS or current() is None)
-            ):
-                entry.visited = True
-                stats.memory_hits += 1
-                value = entry.value
-                if value is NOT_FOUND:
-                    stats.negative_hits += 1
-                    return None
-                return thaw(value)
-            if guild_id is _NO_ARGUMENT:
-                return await fallback(owner, *args, **kwargs)
-            return await fallback(owner, guild_id, *args, **kwargs)
-
-        return read
+        return self._entries
 
     def put(self, name: str, frozen: Frozen, ttl: float) -> None:
         """Store ``frozen`` under ``name`` for ``ttl`` seconds, evicting as needed."""

@@ -1,7 +1,7 @@
 """The names of the cached kinds and of the events that invalidate them, written once.
 
-Policies (:mod:`~tux.database.caching.config`) and the repository declarations
-(:mod:`~tux.database.repositories.cached_tables`) both use these constants, so a misspelled name is a
+Policies (:mod:`~tux.database.caching.config`) and the repository declarations (each cached
+repository's ``cache_seam`` and method markers) both use these constants, so a misspelled name is a
 ``NameError`` at import, not a kind that silently takes the default policy.
 """
 

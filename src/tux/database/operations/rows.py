@@ -20,7 +20,6 @@ from tux.database.core.session import SessionProvider
 from tux.database.exceptions import ConfigurationError, ValidationError
 from tux.database.repositories.cached import CachedRepository
 from tux.database.repositories.cached_specs import CacheTable
-from tux.database.repositories.cached_tables import CACHE_TABLES
 from tux.database.repositories.validation import coerce_value, field_spec, validate_payload
 
 Row = dict[str, object]
@@ -80,11 +79,7 @@ def resolve(repository: Any, sessions: SessionProvider) -> Target:
         raise ConfigurationError(f"{model.__name__}: batches need attribute names equal to column names")
     if getattr(inner, "sessions", None) is not sessions:
         raise ConfigurationError(f"{type(inner).__name__} belongs to another database")
-    cache_table = None
-    if isinstance(repository, CachedRepository):
-        cache_table = next(
-            (CACHE_TABLES[cls] for cls in type(repository).__mro__ if cls in CACHE_TABLES), None
-        )
+    cache_table = repository.cache_table if isinstance(repository, CachedRepository) else None
     return Target(repository, model, model.__table__, tuple(inner.primary_key), cache_table)
 
 

@@ -13,11 +13,20 @@ from typing import ClassVar, cast
 
 from sqlalchemy import select
 
+from tux.database.caching import names as n
 from tux.database.exceptions import ValidationError
 from tux.database.models import AFK
 from tux.database.repositories.base import SQLAlchemyRepository
+from tux.database.repositories.cached_common import given, member_first, member_seam
+from tux.database.repositories.cached_specs import Change, invalidates, uncached
 from tux.database.repositories.interfaces import IAfkRepository
-from tux.database.repositories.support import MEMBER_KEY, checked, insert_guild_if_missing, page_size
+from tux.database.repositories.support import (
+    MEMBER_KEY,
+    checked,
+    insert_guild_if_missing,
+    page_size,
+    upsert_returning,
+)
 from tux.database.repositories.validation import column_specs, validate_payload
 
 
@@ -26,7 +35,9 @@ class AfkRepository(SQLAlchemyRepository[AFK], IAfkRepository):
 
     model = AFK
     identity_fields: ClassVar[tuple[str, ...] | None] = MEMBER_KEY
+    cache_seam = member_seam(n.AFK, n.AFK_UPDATE, member_first)  # key afk:<guild>:<member>
 
+    @invalidates(n.AFK_UPDATE, lambda result, data: [Change(n.AFK_UPDATE, given(data, "guild_id"))])
     async def set_afk(self, data: Mapping[str, object]) -> AFK:
         """Create the member's AFK entry, or replace it whole if there is one.
 
@@ -42,23 +53,22 @@ class AfkRepository(SQLAlchemyRepository[AFK], IAfkRepository):
         """
         values = validate_payload(AFK, data, partial=False)
         replaced = [name for name in column_specs(AFK) if name not in self._pk_names]
-        statement = self._insert().values(values)
-        statement = (
-            statement.on_conflict_do_update(
-                index_elements=list(self._pk_names),
-                set_={name: statement.excluded[name] for name in replaced},
-            )
-            .returning(AFK)
-            .execution_options(populate_existing=True)
-        )
+        statement = upsert_returning(self._insert().values(values), self._pk_names, replaced, AFK)
         async with self._sessions.writing() as session:
             await insert_guild_if_missing(self._sessions, session, cast("int", values["guild_id"]))
             return cast("AFK", (await session.scalars(statement)).one())
 
+    @invalidates(
+        n.AFK_UPDATE,
+        lambda result, *, guild_id, member_id: (
+            [] if result is False else [Change(n.AFK_UPDATE, guild_id, member_id)]
+        ),
+    )
     async def remove(self, *, guild_id: int, member_id: int) -> bool:
         """Delete the member's AFK entry; return whether there was one."""
         return await self.delete((member_id, guild_id))
 
+    @uncached
     async def find_expired(self, now: datetime, limit: int = 100) -> list[AFK]:
         """Return timed entries whose ``until`` is at or before ``now``, soonest first.
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     bindparam,
     delete,
@@ -25,9 +26,15 @@ from tux.database.core.statements import Statement
 from tux.database.exceptions import TransactionError, ValidationError
 from tux.database.models.base import Base
 from tux.database.models.detached import detached_instance
+from tux.database.repositories.cached_specs import CacheSeam, uncached
 from tux.database.repositories.filters import build_order_by, build_where, check_window
 from tux.database.repositories.interfaces import IRepository
-from tux.database.repositories.support import GUILD_IF_MISSING, dialect_insert, insert_for
+from tux.database.repositories.support import (
+    GUILD_IF_MISSING,
+    dialect_insert,
+    insert_for,
+    upsert_returning,
+)
 from tux.database.repositories.validation import coerce_value, field_spec, validate_payload
 
 ModelT = TypeVar("ModelT", bound=Base)
@@ -45,6 +52,9 @@ class SQLAlchemyRepository(IRepository[ModelT]):
     model: ClassVar[type[Any]]
     identity_fields: ClassVar[tuple[str, ...] | None] = None
     """The order :meth:`find_by_id` takes a composite key in; defaults to the table's key order."""
+    cache_seam: ClassVar[CacheSeam | None] = None
+    """What the cache does with this repository's methods (:mod:`~tux.database.repositories.cached_specs`);
+    ``None``: the repository is never cached."""
 
     def __init__(self, sessions: SessionProvider) -> None:
         self._sessions = sessions
@@ -135,6 +145,7 @@ class SQLAlchemyRepository(IRepository[ModelT]):
         """Return the dialect's ``insert`` construct (it has ``on_conflict_do_*``) for ``model``."""
         return dialect_insert(self._sessions, self.model)
 
+    @uncached
     async def find_by_id(self, id: Identity) -> ModelT | None:  # noqa: A002 - public keyword of IRepository
         """Return the row with primary key ``id``, or ``None``."""
         found = await self._instances(self._by_id, self._pk_values(id))
@@ -160,6 +171,7 @@ class SQLAlchemyRepository(IRepository[ModelT]):
             [row] = await self._instances(statement, values)
         return row
 
+    @uncached
     async def find_all(
         self,
         *,
@@ -175,17 +187,20 @@ class SQLAlchemyRepository(IRepository[ModelT]):
         async with self._sessions.reading() as session:
             return list((await session.scalars(statement)).all())
 
+    @uncached
     async def find_one(self, **filters: object) -> ModelT | None:
         """Return the first row matching ``filters``, or ``None``."""
         async with self._sessions.reading() as session:
             return (await session.scalars(self._select(filters).limit(1))).first()
 
+    @uncached
     async def exists(self, **filters: object) -> bool:
         """Return whether any row matches ``filters``, without fetching rows."""
         statement = select(exists().select_from(self.model).where(*build_where(self.model, filters)))
         async with self._sessions.reading() as session:
             return bool(await session.scalar(statement))
 
+    @uncached
     async def count(self, **filters: object) -> int:
         """Return how many rows match ``filters``."""
         statement = select(func.count()).select_from(self.model).where(*build_where(self.model, filters))
@@ -256,19 +271,8 @@ class SQLAlchemyRepository(IRepository[ModelT]):
         ]
         for name in targets:
             field_spec(self.model, name)
+        statement = upsert_returning(self._insert().values(values), keys, targets, self.model)
         async with self._sessions.writing() as session:
-            statement = self._insert().values(values)
-            if targets:
-                excluded = statement.excluded
-                statement = statement.on_conflict_do_update(
-                    index_elements=list(keys), set_={name: excluded[name] for name in targets}
-                )
-            else:
-                first = keys[0]
-                statement = statement.on_conflict_do_update(
-                    index_elements=list(keys), set_={first: statement.excluded[first]}
-                )
-            statement = statement.returning(self.model).execution_options(populate_existing=True)
             return cast("ModelT", (await session.scalars(statement)).one())
 
 
@@ -280,6 +284,37 @@ def _upsert_construct(
     assignments = {name: excluded[name] for name in targets} or {keys[0]: excluded[keys[0]]}
     upsert = insert.on_conflict_do_update(index_elements=list(keys), set_=assignments)
     return upsert.returning(*row_columns(model))
+
+
+def claim_statement(
+    model: type[Any],
+    key: InstrumentedAttribute[Any],
+    unclaimed: ColumnElement[bool],
+    due: InstrumentedAttribute[Any],
+    mark: Mapping[str, object],
+    *only: ColumnElement[bool],
+) -> Statement:
+    """Return the statement that claims due rows exactly once and returns them (``due_at``, ``claim_limit``).
+
+    ``UPDATE model SET mark WHERE key IN (the first claim_limit rows matching only, unclaimed and due by
+    due_at, soonest first) AND unclaimed RETURNING *``: a claimer marks rows before acting on them. On
+    PostgreSQL the candidates are picked ``FOR UPDATE SKIP LOCKED``, so concurrent claimers take disjoint
+    batches; on SQLite the write lock serializes them, and the outer ``unclaimed`` keeps the claim exact.
+    """
+
+    def build(dialect: str) -> Any:
+        candidates = (
+            select(key)
+            .where(*only, unclaimed, due <= bindparam("due_at"))
+            .order_by(due, key)
+            .limit(bindparam("claim_limit", type_=Integer))
+        )
+        if dialect != "sqlite":
+            candidates = candidates.with_for_update(skip_locked=True)
+        claim = update(model).where(key.in_(candidates.scalar_subquery()), unclaimed).values(mark)
+        return claim.returning(*row_columns(model))
+
+    return Statement(build, writes=True)
 
 
 def row_columns(model: type[Any]) -> list[ColumnElement[Any]]:

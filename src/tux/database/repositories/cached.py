@@ -1,8 +1,9 @@
-"""``CachedRepository``: the cache in front of a repository, generated from its table.
+"""``CachedRepository``: the cache in front of a repository, generated from its declarations.
 
-The registry calls :class:`CacheWrapper` once per registration; for an interface with a table in
-:mod:`~tux.database.repositories.cached_tables` it returns a :class:`CachedRepository` subclass of that
-interface (so ``isinstance`` and the registry's typing hold) whose methods are made from the table:
+The registry calls :class:`CacheWrapper` once per registration; for a repository that declares a
+:class:`~tux.database.repositories.cached_specs.CacheSeam` it returns a :class:`CachedRepository`
+subclass of the interface (so ``isinstance`` and the registry's typing hold) whose methods are made
+from the repository's table (:func:`~tux.database.repositories.cached_specs.table_of`):
 
 * a **lookup** is served from the cache outside a unit of work (``CacheManager.peek``, the memory
   level without a coroutine, then ``CacheManager.load``) and goes to the repository inside one
@@ -10,40 +11,42 @@ interface (so ``isinstance`` and the registry's typing hold) whose methods are m
   frozen, or a page of rows as tuples (:mod:`~tux.database.repositories.cached_rows`); each call gets
   them thawed into new detached model instances, so a hit returns what the database read returns, and
   "not found" is cached too. A memory hit of one guild's row (guild config, prefix) is served by the
-  memory level's guild reader without any further call;
+  guild reader (:mod:`~tux.database.repositories.cached_guild`) without any further call;
 * a **write** runs, then hands the changes its table entry derives from the arguments and the result to
   :class:`Invalidator`, which registers their invalidation with ``sessions.after_commit``: queued
   until the outermost commit and dropped on rollback, or run at once outside a transaction. A write
   that raised may have committed (a lost connection during ``COMMIT``, a cancellation), so its changes
   are still reported, widened where the result was needed; only bad input (validation errors,
   arguments that do not fit the method), which never reaches SQL, is not;
-* every other table-named method goes straight to the repository. A repository with a public coroutine
-  method its table does not name is refused, so no write can bypass invalidation.
+* every other declared method goes straight to the repository. A repository with a public coroutine
+  method nothing declares is refused, so no write can bypass invalidation.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Coroutine, Iterable, Mapping
-from typing import Any, TypeVar, cast
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from loguru import logger
 
+from tux.database.caching.config import CachePolicy
 from tux.database.caching.invalidation import CacheInvalidationManager
 from tux.database.caching.keys import EPOCH_TAG, Targets, group_tag, kind_of
 from tux.database.caching.manager import CacheManager
 from tux.database.caching.types import MISS
 from tux.database.core.ids import is_snowflake
 from tux.database.core.session import NO_UNITS, SessionProvider, open_units
-from tux.database.exceptions import ConfigurationError, DatabaseError, ValidationError
-from tux.database.repositories.cached_checks import check_tables
+from tux.database.exceptions import DatabaseError, ValidationError
+from tux.database.models.base import Base
+from tux.database.repositories.cached_checks import check_table
+from tux.database.repositories.cached_guild import Method, guild_reader
 from tux.database.repositories.cached_rows import RowCodec
-from tux.database.repositories.cached_specs import FAILED, CacheTable, Change, Changes, Lookup
-from tux.database.repositories.cached_tables import CACHE_TABLES
+from tux.database.repositories.cached_specs import FAILED, CacheTable, Change, Changes, Lookup, table_of
 
-Method = Callable[..., Coroutine[Any, Any, Any]]
 T = TypeVar("T")
+R = TypeVar("R")
 _NOT_SENT = ValidationError
 """Bad input is refused before any SQL is built: such a write changed nothing."""
 
@@ -90,6 +93,12 @@ class Invalidator:
             return Targets(tags=tuple(group_tag(kind, guild) for kind in kinds))
         return self._invalidation.targets(change.event, guild_id=guild)
 
+    def register(self, kind: str, policy: CachePolicy) -> None:
+        """Make the events of ``policy`` invalidate ``kind`` (a kind a repository declares the policy of)."""
+        for event, key_fields in policy.invalidated_by.items():
+            self._invalidation.register(event, kind, key_fields)
+        self._kinds.clear()
+
     def kinds_of(self, event: str) -> frozenset[str] | None:
         """Return the kinds ``event`` invalidates, or ``None`` when no rule knows it."""
         if event not in self._invalidation.events:
@@ -106,21 +115,24 @@ class Invalidator:
         return known
 
 
-class CachedRepository:
+class CachedRepository(Generic[R]):
     """Base of the generated wrappers: holds the repository and forwards its plain attributes.
 
     Coroutine methods are never forwarded implicitly: each one the table names is generated.
     """
 
-    def __init__(self, wrapped: Any) -> None:
+    cache_table: ClassVar[CacheTable]
+    """The table the wrapper was generated from (``db.batch`` derives its invalidations from it)."""
+
+    def __init__(self, wrapped: R) -> None:
         self._wrapped = wrapped
 
     @property
-    def wrapped(self) -> Any:
+    def wrapped(self) -> R:
         """The repository behind the cache."""
         return self._wrapped
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> object:
         if name == "_wrapped":  # not set yet (e.g. during copy): no recursion
             raise AttributeError(name)
         value = getattr(self._wrapped, name)
@@ -133,7 +145,7 @@ class CachedRepository:
 
 
 class CacheWrapper:
-    """The registry's wrapper: puts the cache in front of every repository that has a table.
+    """The registry's wrapper: puts the cache in front of every repository that declares a cache seam.
 
     Parameters
     ----------
@@ -143,15 +155,10 @@ class CacheWrapper:
         The session provider the repositories use (tells whether a unit of work is open).
     invalidation
         Event rules (default: from the cache's policies).
-    tables
-        The cache table of each interface, checked against the policies here
-        (:func:`~tux.database.repositories.cached_checks.check_tables`).
 
-    Raises
-    ------
-    ConfigurationError
-        If a table names a kind without a policy or an event without a rule, or declares a write whose
-        event drops none of its kinds.
+    Each repository's table is checked against the policies when it is wrapped
+    (:func:`~tux.database.repositories.cached_checks.check_table`): a wrong declaration fails
+    ``Database(...)``, naming the culprit.
     """
 
     def __init__(
@@ -159,20 +166,25 @@ class CacheWrapper:
         cache: CacheManager,
         sessions: SessionProvider,
         invalidation: CacheInvalidationManager | None = None,
-        tables: Mapping[type[Any], CacheTable] = CACHE_TABLES,
     ) -> None:
         self._cache = cache
         self._sessions = sessions
         self._invalidator = Invalidator(cache, invalidation)
-        self._tables = tables
-        check_tables(tables, cache.config, self._invalidator.kinds_of)
 
     def __call__(self, interface: type[T], repository: T, /) -> T:
-        """Return ``repository`` behind the cache, or as it is when its interface has no table."""
-        table = self._tables.get(interface)
+        """Return ``repository`` behind the cache, or as it is when it declares no cache seam.
+
+        Raises
+        ------
+        ConfigurationError
+            If its declarations are out of date or do not fit the cache's policies.
+        """
+        table = table_of(type(repository))
         if table is None:
             return repository
-        _check_coverage(type(repository), table)
+        for kind, policy in self._cache.adopt_policies(table.policies).items():
+            self._invalidator.register(kind, policy)
+        check_table(interface.__name__, table, self._cache.config, self._invalidator.kinds_of)
         methods: dict[str, Method] = {name: _forwarding(name) for name in table.reads}
         methods |= {name: self._writing(name, changes) for name, changes in table.writes.items()}
         if table.lookups:
@@ -183,11 +195,11 @@ class CacheWrapper:
                 methods[name] = self._looking_up(name, lookup, table.kind, codec)
         for name, method in methods.items():
             _describe(method, interface, type(repository), name)
-        namespace = {**methods, "__module__": __name__}
+        namespace = {**methods, "__module__": __name__, "cache_table": table}
         cls = type(f"Cached{type(repository).__name__}", (CachedRepository, interface), namespace)
         return cast(T, cls(repository))  # a subclass of interface, made just above
 
-    def _looking_up(self, name: str, lookup: Lookup, kind: str, codec: RowCodec[Any]) -> Method:
+    def _looking_up(self, name: str, lookup: Lookup, kind: str, codec: RowCodec[Base]) -> Method:
         value_type, freeze, project = _shape(lookup, codec)
         region = self._cache.region(lookup.kind or kind, value_type)
         build_key = lookup.key
@@ -196,12 +208,12 @@ class CacheWrapper:
         peek = self._cache.peek
         load_missing = self._cache.load
 
-        async def load_row(repository: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        async def load_row(repository: object, args: tuple[object, ...], kwargs: dict[str, object]) -> object:
             method = getattr(repository, name) if load is None else functools.partial(load, repository)
             instance = await method(*args, **kwargs)
             return None if instance is None else freeze(instance)
 
-        async def read(self: CachedRepository, *args: Any, **kwargs: Any) -> Any:
+        async def read(self: CachedRepository[object], *args: object, **kwargs: object) -> object:
             if open_units() is NO_UNITS or current() is None:
                 key = build_key(region, *args, **kwargs)
                 if key is not None:
@@ -215,13 +227,13 @@ class CacheWrapper:
         if not lookup.per_guild:
             return read
         thaw = codec.thaw if lookup.shape == "row" and lookup.project is None else project
-        return self._cache.memory.guild_reader(region, thaw, sessions=self._sessions, fallback=read)
+        return guild_reader(self._cache.memory, region, thaw, sessions=self._sessions, fallback=read)
 
     def _writing(self, name: str, changes: Changes) -> Method:
         invalidator = self._invalidator
         sessions = self._sessions
 
-        def targets(result: object, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Targets:
+        def targets(result: object, args: tuple[object, ...], kwargs: dict[str, object]) -> Targets:
             try:
                 return invalidator.targets(changes(result, *args, **kwargs))
             except Exception as error:  # noqa: BLE001 - a table bug must not leave stale entries
@@ -230,7 +242,7 @@ class CacheWrapper:
                 logger.opt(exception=True).error("cache table of {} failed; flushing the cache", name)
                 return Targets(tags=(EPOCH_TAG,))
 
-        async def write(self: CachedRepository, *args: Any, **kwargs: Any) -> Any:
+        async def write(self: CachedRepository[object], *args: object, **kwargs: object) -> object:
             try:
                 result = await getattr(self._wrapped, name)(*args, **kwargs)
             except _NOT_SENT:
@@ -247,7 +259,9 @@ class CacheWrapper:
         return write
 
 
-def _shape(lookup: Lookup, codec: RowCodec[Any]) -> tuple[Any, Callable[[Any], Any], Callable[[Any], Any]]:
+def _shape(
+    lookup: Lookup, codec: RowCodec[Base]
+) -> tuple[object, Callable[[Any], object], Callable[[Any], object]]:
     """Return how a lookup's values are typed, kept (from what the repository returned) and returned."""
     if lookup.shape == "row":
         return codec.value_type, codec.freeze, lookup.project or codec.thaw
@@ -256,37 +270,18 @@ def _shape(lookup: Lookup, codec: RowCodec[Any]) -> tuple[Any, Callable[[Any], A
     return lookup.shape, _same, lookup.project or _same
 
 
-def _same(value: Any) -> Any:
+def _same(value: object) -> object:
     return value
 
 
 def _forwarding(name: str) -> Method:
-    async def forward(self: CachedRepository, *args: Any, **kwargs: Any) -> Any:
+    async def forward(self: CachedRepository[object], *args: object, **kwargs: object) -> object:
         return await getattr(self._wrapped, name)(*args, **kwargs)
 
     return forward
 
 
-def _public_coroutines(cls: type[Any]) -> set[str]:
-    return {
-        name
-        for name in dir(cls)
-        if not name.startswith("_") and inspect.iscoroutinefunction(getattr(cls, name, None))
-    }
-
-
-def _check_coverage(cls: type[Any], table: CacheTable) -> None:
-    """Refuse a repository whose coroutine methods and table disagree (a write could skip invalidation)."""
-    named = set(table.lookups) | set(table.reads) | set(table.writes)
-    implemented = _public_coroutines(cls)
-    if implemented != named:
-        raise ConfigurationError(
-            f"cache table of {cls.__name__} is out of date: not in the table "
-            f"{sorted(implemented - named)}, not in the repository {sorted(named - implemented)}"
-        )
-
-
-def _describe(method: Method, interface: type[Any], cls: type[Any], name: str) -> None:
+def _describe(method: Method, interface: type, cls: type, name: str) -> None:
     """Give a generated method the name, docs and signature of the method it stands for."""
     original = getattr(interface, name, None) or getattr(cls, name)
     functools.update_wrapper(method, original, updated=())  # not __dict__: it holds __isabstractmethod__

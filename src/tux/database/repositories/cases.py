@@ -9,28 +9,38 @@ exactly one worker.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, not_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, not_, select, update
 
+from tux.database.caching import names as n
+from tux.database.caching.region import CacheKey, CacheRegion
 from tux.database.core.statements import Statement
-from tux.database.exceptions import ValidationError
 from tux.database.models import Case, CaseStatus, CaseType, Guild
-from tux.database.repositories.base import SQLAlchemyRepository, row_columns
-from tux.database.repositories.filters import MAX_IN_VALUES
+from tux.database.repositories.base import SQLAlchemyRepository, claim_statement
+from tux.database.repositories.cached_common import guild_key, surrogate_writes
+from tux.database.repositories.cached_specs import (
+    FAILED,
+    CacheSeam,
+    Change,
+    cached,
+    changes_nothing,
+    invalidates,
+    key_of,
+    uncached,
+)
 from tux.database.repositories.interfaces import ICaseRepository
-from tux.database.repositories.support import checked, checked_required, insert_for, page_size
+from tux.database.repositories.support import checked, checked_required, in_list, insert_for, page_size
+
+V = TypeVar("V")
 
 
 def _case_types(case_types: Sequence[CaseType]) -> list[CaseType]:
     """Validate a collection of case types (a bare string is refused, not split into letters)."""
-    if isinstance(case_types, (str, bytes)) or not isinstance(case_types, (list, tuple, set, frozenset)):
-        raise ValidationError("case_types: expected a list, tuple or set of CaseType")
-    if len(case_types) > MAX_IN_VALUES:
-        raise ValidationError(f"case_types: at most {MAX_IN_VALUES} values are allowed")
-    types: list[CaseType] = [checked_required(Case, "case_type", item) for item in case_types]
+    given = in_list("case_types", case_types, "CaseType")
+    types: list[CaseType] = [checked_required(Case, "case_type", item) for item in given]
     return types
 
 
@@ -44,32 +54,34 @@ def _next_case_number(dialect: str) -> Any:
 _NEXT_CASE_NUMBER = Statement(_next_case_number, writes=True)
 
 
-def _claim_tempbans(dialect: str) -> Any:
-    unprocessed = not_(Case.case_processed)
-    candidates = (
-        select(Case.id)
-        .where(Case.case_type == CaseType.TEMPBAN, unprocessed, Case.case_expires_at <= bindparam("due_at"))
-        .order_by(Case.case_expires_at, Case.id)
-        .limit(bindparam("claim_limit", type_=Integer))
-    )
-    if dialect != "sqlite":
-        candidates = candidates.with_for_update(skip_locked=True)
-    return (
-        update(Case)
-        .where(Case.id.in_(candidates.scalar_subquery()), unprocessed)
-        .values(case_processed=True)
-        .returning(*row_columns(Case))
-    )
-
-
-_CLAIM_TEMPBANS = Statement(_claim_tempbans, writes=True)
+_CLAIM_TEMPBANS = claim_statement(
+    Case,
+    Case.id,
+    not_(Case.case_processed),
+    Case.case_expires_at,
+    {"case_processed": True},
+    Case.case_type == CaseType.TEMPBAN,
+)
 """The claim of expired tempbans (see :meth:`CaseRepository.claim_expired_tempbans`)."""
+
+
+def _case_key(region: CacheRegion[V], guild_id: object, case_number: object) -> CacheKey[V] | None:
+    """Key of :meth:`CaseRepository.find_by_guild_and_number`'s arguments, by position or by name."""
+    return key_of(region, guild_id, case_number)
+
+
+def _each_guild(rows: object) -> Iterable[Change]:
+    """The guilds of the claimed cases (every guild's when the claim failed: which is unknown)."""
+    if rows is FAILED or not isinstance(rows, list):
+        return [Change(n.CASE_UPDATE)]
+    return [Change(n.CASE_UPDATE, guild) for guild in sorted({row.guild_id for row in rows})]
 
 
 class CaseRepository(SQLAlchemyRepository[Case], ICaseRepository):
     """Cases with the queries the moderation cogs and the tempban loop need."""
 
     model = Case
+    cache_seam = CacheSeam(kind=n.CASES, writes=surrogate_writes(n.CASE_UPDATE))  # by guild and number
 
     def _member_cases(
         self, guild_id: int, user_id: int, case_types: Sequence[CaseType]
@@ -84,6 +96,7 @@ class CaseRepository(SQLAlchemyRepository[Case], ICaseRepository):
             .order_by(Case.case_number.desc())
         )
 
+    @cached(key=_case_key)
     async def find_by_guild_and_number(self, guild_id: int, case_number: int) -> Case | None:
         """Return case ``case_number`` of ``guild_id`` (served by the unique index)."""
         statement = select(Case).where(
@@ -93,6 +106,7 @@ class CaseRepository(SQLAlchemyRepository[Case], ICaseRepository):
         async with self._sessions.reading() as session:
             return (await session.scalars(statement)).one_or_none()
 
+    @uncached
     async def find_by_user_and_type(
         self, guild_id: int, user_id: int, case_types: Sequence[CaseType]
     ) -> list[Case]:
@@ -103,6 +117,7 @@ class CaseRepository(SQLAlchemyRepository[Case], ICaseRepository):
         async with self._sessions.reading() as session:
             return list((await session.scalars(statement)).all())
 
+    @uncached
     async def latest_of_types(
         self, guild_id: int, user_id: int, case_types: Sequence[CaseType]
     ) -> Case | None:
@@ -117,6 +132,7 @@ class CaseRepository(SQLAlchemyRepository[Case], ICaseRepository):
         async with self._sessions.reading() as session:
             return (await session.scalars(statement)).first()
 
+    @changes_nothing
     async def get_next_case_number(self, guild_id: int) -> int:
         """Allocate the guild's next case number in one statement, creating the guild row if needed.
 
@@ -128,6 +144,7 @@ class CaseRepository(SQLAlchemyRepository[Case], ICaseRepository):
         assert row is not None  # an upsert always returns its row
         return int(row["case_count"])
 
+    @invalidates(n.CASE_UPDATE, lambda result, *_, **__: _each_guild(result))
     async def claim_expired_tempbans(self, now: datetime, limit: int = 100) -> list[Case]:
         """Mark at most ``limit`` due, unprocessed tempbans processed and return them, soonest first.
 
@@ -139,6 +156,7 @@ class CaseRepository(SQLAlchemyRepository[Case], ICaseRepository):
         claimed = await self._instances(_CLAIM_TEMPBANS, {"due_at": due, "claim_limit": page_size(limit)})
         return sorted(claimed, key=lambda case: (case.case_expires_at or due, case.id))
 
+    @cached(key=guild_key, kind=n.CASE_STATS, shape=dict[CaseType, int])
     async def count_by_type(self, guild_id: int) -> dict[CaseType, int]:
         """Return the number of cases of every type in the guild (0 for types it never used)."""
         statement = (
@@ -152,6 +170,7 @@ class CaseRepository(SQLAlchemyRepository[Case], ICaseRepository):
         counts.update({CaseType(case_type): int(count) for case_type, count in rows})
         return counts
 
+    @uncached
     async def history(
         self,
         guild_id: int,
@@ -174,6 +193,10 @@ class CaseRepository(SQLAlchemyRepository[Case], ICaseRepository):
         async with self._sessions.reading() as session:
             return list((await session.scalars(statement)).all())
 
+    @invalidates(
+        n.CASE_UPDATE,
+        lambda result, guild_id, *_, **__: [] if result is None else [Change(n.CASE_UPDATE, guild_id)],
+    )
     async def void(self, guild_id: int, case_number: int, reason: str, voided_at: datetime) -> Case | None:
         """Mark the case void with ``reason``; ``None`` when it does not exist or is already void.
 

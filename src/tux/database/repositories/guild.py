@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from tux.database.caching import names as n
 from tux.database.models import Guild
 from tux.database.repositories.base import SQLAlchemyRepository
+from tux.database.repositories.cached_specs import NO_CHANGE, CacheSeam, Change, Write, changes_nothing
 from tux.database.repositories.interfaces import IGuildRepository
 from tux.database.repositories.support import checked, dialect_insert
 
@@ -20,7 +22,18 @@ class GuildRepository(SQLAlchemyRepository[Guild], IGuildRepository):
     """Guild rows: the generic CRUD plus :meth:`ensure`."""
 
     model = Guild
+    cache_seam = CacheSeam(
+        kind=None,  # nothing of the guild row is cached; deleting it drops every kind in the guild
+        writes={
+            **dict.fromkeys(("create", "update", "upsert"), NO_CHANGE),
+            "delete": Write(
+                (n.GUILD_DELETE,),
+                lambda result, id: [] if result is False else [Change(n.GUILD_DELETE, id)],  # noqa: A006
+            ),
+        },
+    )
 
+    @changes_nothing
     async def ensure(self, guild_id: int) -> Guild:
         """Return guild ``guild_id``, inserting it with defaults if it does not exist yet.
 

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, cast
+import inspect
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
+from tux.database.caching import names as n
 from tux.database.core.statements import Statement
 from tux.database.exceptions import ValidationError
 from tux.database.models import Levels
 from tux.database.repositories.base import SQLAlchemyRepository
+from tux.database.repositories.cached_common import member_first, member_key, member_seam
+from tux.database.repositories.cached_specs import Change, cached, invalidates, key_of
 from tux.database.repositories.filters import check_window
 from tux.database.repositories.interfaces import ILevelsRepository
 from tux.database.repositories.support import (
     GUILD_IF_MISSING,
+    MAX_PAGE_SIZE,
     MEMBER_KEY,
     checked,
     finite_number,
     insert_for,
 )
+
+if TYPE_CHECKING:
+    from tux.database.caching.region import CacheKey, CacheRegion
 
 
 def _add_xp(dialect: str) -> Any:
@@ -32,6 +40,25 @@ def _add_xp(dialect: str) -> Any:
 
 
 _ADD_XP = Statement(_add_xp, writes=True)
+_PAGE_SIZE = inspect.signature(ILevelsRepository.leaderboard).parameters["limit"].default
+"""The leaderboard's default page size, as the interface declares it (the key must name the size)."""
+
+
+def _first_page_key(
+    region: CacheRegion[object], guild_id: object, *, limit: object = _PAGE_SIZE, after: object = None
+) -> CacheKey[object] | None:
+    """Key of a leaderboard's first page (what the leaderboard command shows); later pages go to SQL.
+
+    A limit that is not a valid page size gets no key, so the repository refuses it before any SQL
+    (the cache table would otherwise be read, and stamped, for a call that can never be answered).
+    """
+    if after is not None or type(limit) is not int or not 1 <= limit <= MAX_PAGE_SIZE:
+        return None
+    return key_of(region, guild_id, "top", limit)
+
+
+def _member_xp(result: object, *, guild_id: object, member_id: object, **_: object) -> list[Change]:
+    return [Change(n.XP_UPDATE, guild_id, member_id)]
 
 
 class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
@@ -39,6 +66,7 @@ class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
 
     model = Levels
     identity_fields: ClassVar[tuple[str, ...] | None] = MEMBER_KEY
+    cache_seam = member_seam(n.USER_LEVELS, n.XP_UPDATE, member_first)  # key user_levels:<guild>:<member>
 
     @staticmethod
     def _key(guild_id: object, member_id: object) -> tuple[int, int]:
@@ -46,6 +74,7 @@ class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
             "int", checked(Levels, "member_id", member_id)
         )
 
+    @invalidates(n.XP_UPDATE, _member_xp)
     async def add_xp(self, *, guild_id: int, member_id: int, amount: float) -> float:
         """Add ``amount`` XP to the member, creating the row (and guild) if needed; return the new total.
 
@@ -66,6 +95,7 @@ class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
         assert row is not None  # an upsert always returns its row
         return float(row["xp"])
 
+    @invalidates(n.XP_UPDATE, _member_xp)
     async def set_xp(self, *, guild_id: int, member_id: int, xp: float, level: int) -> Levels:
         """Set XP and level together (an admin override or a level-up), creating the row if needed."""
         guild, member = self._key(guild_id, member_id)
@@ -74,6 +104,7 @@ class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
             raise ValidationError(f"level: expected an integer >= 0, got {level!r}")
         return await self._upsert_member(guild, member, values)
 
+    @invalidates(n.XP_UPDATE, _member_xp)
     async def set_blacklisted(self, *, guild_id: int, member_id: int, blacklisted: bool) -> Levels:
         """Set whether the member is left out of XP and the leaderboard, creating the row if needed."""
         guild, member = self._key(guild_id, member_id)
@@ -85,6 +116,7 @@ class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
         row = {"guild_id": guild, "member_id": member, **values}
         return await self._upsert_row(row, ("guild_id", "member_id"), tuple(values), guild=guild)
 
+    @cached(key=_first_page_key, kind=n.LEVELS_LEADERBOARD, shape="page")
     async def leaderboard(
         self, guild_id: int, *, limit: int = 10, after: tuple[float, int] | None = None
     ) -> list[Levels]:
@@ -115,6 +147,7 @@ class LevelsRepository(SQLAlchemyRepository[Levels], ILevelsRepository):
         async with self._sessions.reading() as session:
             return list((await session.scalars(statement)).all())
 
+    @cached(key=member_key, kind=n.LEVELS_RANK, shape=int)
     async def rank(self, *, guild_id: int, member_id: int) -> int | None:
         """Return the member's 1-based position in :meth:`leaderboard` order, computed in one query.
 

@@ -21,11 +21,13 @@ from typing import Any, cast
 from sqlalchemy import BigInteger, String, and_, bindparam, func, or_, select, update
 from sqlalchemy import cast as sql_cast
 
+from tux.database.caching import names as n
 from tux.database.core.session import SessionProvider
 from tux.database.core.statements import Statement
 from tux.database.exceptions import ConfigurationError, ValidationError
 from tux.database.models import Guild, LevelChannelBlacklist, LevelRoleMultiplier, Levels, LevelsConfig
-from tux.database.repositories.filters import MAX_IN_VALUES
+from tux.database.repositories.cached_common import member_key
+from tux.database.repositories.cached_specs import CacheSeam, Change, cached, invalidates, uncached
 from tux.database.repositories.interfaces import ILevelsActivityRepository
 from tux.database.repositories.records import MessageContext, MessageState, XpAward
 from tux.database.repositories.support import (
@@ -33,6 +35,7 @@ from tux.database.repositories.support import (
     checked,
     checked_required,
     finite_number,
+    in_list,
     insert_for,
 )
 
@@ -59,11 +62,8 @@ def _snowflake(model: type[Any], name: str, value: object) -> int:
 
 
 def _role_ids(role_ids: object) -> list[int]:
-    if isinstance(role_ids, (str, bytes)) or not isinstance(role_ids, (list, tuple, set, frozenset)):
-        raise ValidationError("role_ids: expected a list, tuple or set of role ids")
-    if len(role_ids) > MAX_IN_VALUES:
-        raise ValidationError(f"role_ids: at most {MAX_IN_VALUES} values are allowed")
-    return sorted({_snowflake(LevelRoleMultiplier, "role_id", role) for role in role_ids})
+    given = in_list("role_ids", role_ids, "role ids")
+    return sorted({_snowflake(LevelRoleMultiplier, "role_id", role) for role in given})
 
 
 def _award(dialect: str) -> Any:
@@ -147,9 +147,12 @@ def message_ids(
 class LevelsActivityRepository(ILevelsActivityRepository):
     """The per-message levelling queries, on any backend."""
 
+    cache_seam = CacheSeam(kind=n.LEVELS_MESSAGE, model=Levels)  # key levels_message:<guild>:<member>
+
     def __init__(self, sessions: SessionProvider) -> None:
         self._sessions = sessions
 
+    @uncached
     async def message_context(
         self, *, guild_id: int, member_id: int, channel_id: int, role_ids: Sequence[int]
     ) -> MessageContext:
@@ -164,6 +167,7 @@ class LevelsActivityRepository(ILevelsActivityRepository):
         state = await self.message_state(guild_id=guild, member_id=member)
         return state.context_for(channel, roles)
 
+    @cached(key=member_key, shape=MessageState)
     async def message_state(self, *, guild_id: int, member_id: int) -> MessageState:
         """Read every input of the member's XP decisions in one prepared ``SELECT`` by the guild's key.
 
@@ -199,6 +203,12 @@ class LevelsActivityRepository(ILevelsActivityRepository):
             last_message=row["last_message"],
         )
 
+    @invalidates(
+        n.XP_UPDATE,
+        lambda result, *, guild_id, member_id, **_: (
+            [] if result is None else [Change(n.XP_UPDATE, guild_id, member_id)]
+        ),
+    )
     async def award_if_cooled_down(
         self,
         *,
@@ -244,6 +254,9 @@ class LevelsActivityRepository(ILevelsActivityRepository):
             row = await runner.one(_AWARD, values)
         return None if row is None else XpAward(xp=float(row["xp"]), stored_level=int(row["level"]))
 
+    @invalidates(
+        n.XP_UPDATE, lambda result, *, guild_id, member_id, level: [Change(n.XP_UPDATE, guild_id, member_id)]
+    )
     async def store_level(self, *, guild_id: int, member_id: int, level: int) -> None:
         """Set the member's ``level`` column (one primary-key ``UPDATE``).
 

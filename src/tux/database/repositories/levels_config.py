@@ -12,23 +12,41 @@ from typing import cast
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from tux.database.caching import names as n
 from tux.database.exceptions import ValidationError
 from tux.database.models import LevelChannelBlacklist, LevelRoleMultiplier, LevelRoleReward, LevelsConfig
 from tux.database.repositories.base import SQLAlchemyRepository
+from tux.database.repositories.cached_common import guild_of, natural_writes
+from tux.database.repositories.cached_specs import CacheSeam, Change, cached, invalidates, key_of, uncached
 from tux.database.repositories.interfaces import ILevelsConfigRepository
-from tux.database.repositories.support import checked, finite_number, insert_guild_if_missing
+from tux.database.repositories.support import (
+    checked,
+    finite_number,
+    insert_guild_if_missing,
+    upsert_returning,
+)
+
+
+def _guild_setup(result: object, guild_id: object, *_: object, **__: object) -> list[Change]:
+    return [Change(n.LEVELS_CONFIG_UPDATE, guild_id)]
 
 
 class LevelsConfigRepository(SQLAlchemyRepository[LevelsConfig], ILevelsConfigRepository):
     """Levelling settings; the generic methods act on ``levels_config`` (keyed by guild id)."""
 
     model = LevelsConfig
+    cache_seam = CacheSeam(
+        kind=n.LEVELS_REWARDS,  # key levels_rewards:<guild>:rewards
+        model=LevelRoleReward,
+        writes=natural_writes(n.LEVELS_CONFIG_UPDATE, guild_of, "guild_id"),
+    )
 
     def _insert_into(
         self, model: type[LevelRoleReward] | type[LevelRoleMultiplier] | type[LevelChannelBlacklist]
     ) -> postgresql.Insert | sqlite.Insert:
         return sqlite.insert(model) if self._sessions.is_sqlite else postgresql.insert(model)
 
+    @cached(key=lambda region, guild_id: key_of(region, guild_id, "rewards"), shape="page")
     async def role_rewards(self, guild_id: int) -> list[LevelRoleReward]:
         """Return the guild's role rewards by level, then role id."""
         statement = (
@@ -39,6 +57,7 @@ class LevelsConfigRepository(SQLAlchemyRepository[LevelsConfig], ILevelsConfigRe
         async with self._sessions.reading() as session:
             return list((await session.scalars(statement)).all())
 
+    @invalidates(n.LEVELS_CONFIG_UPDATE, _guild_setup)
     async def set_role_reward(self, guild_id: int, level: int, role_id: int) -> LevelRoleReward:
         """Reward reaching ``level`` with ``role_id``; setting an existing reward again is a no-op.
 
@@ -53,18 +72,13 @@ class LevelsConfigRepository(SQLAlchemyRepository[LevelsConfig], ILevelsConfigRe
             raise ValidationError(f"level: expected an integer >= 1, got {level!r}")
         role = checked(LevelRoleReward, "role_id", role_id)
         insert = self._insert_into(LevelRoleReward).values(guild_id=guild, level=level_value, role_id=role)
-        # A no-op DO UPDATE (rather than DO NOTHING) makes RETURNING yield the row in both cases.
-        statement = (
-            insert.on_conflict_do_update(
-                index_elements=["guild_id", "level", "role_id"], set_={"role_id": insert.excluded.role_id}
-            )
-            .returning(LevelRoleReward)
-            .execution_options(populate_existing=True)
-        )
+        statement = upsert_returning(insert, ("guild_id", "level", "role_id"), ("role_id",), LevelRoleReward)
         async with self._sessions.writing() as session:
             await insert_guild_if_missing(self._sessions, session, guild)
-            return (await session.scalars(statement)).one()
+            reward: LevelRoleReward = (await session.scalars(statement)).one()
+            return reward
 
+    @uncached
     async def role_multipliers(self, guild_id: int) -> dict[int, float]:
         """Return the guild's XP multipliers keyed by role id."""
         statement = select(LevelRoleMultiplier.role_id, LevelRoleMultiplier.multiplier).where(
@@ -74,6 +88,7 @@ class LevelsConfigRepository(SQLAlchemyRepository[LevelsConfig], ILevelsConfigRe
             rows = (await session.execute(statement)).all()
         return {int(role): float(multiplier) for role, multiplier in rows}
 
+    @invalidates(n.LEVELS_CONFIG_UPDATE, _guild_setup)
     async def set_role_multiplier(self, guild_id: int, role_id: int, multiplier: float) -> None:
         """Set (insert or replace) the XP multiplier of ``role_id``.
 
@@ -95,6 +110,7 @@ class LevelsConfigRepository(SQLAlchemyRepository[LevelsConfig], ILevelsConfigRe
             await insert_guild_if_missing(self._sessions, session, guild)
             await session.execute(statement)
 
+    @uncached
     async def blacklisted_channels(self, guild_id: int) -> set[int]:
         """Return the channels of the guild where messages earn no XP."""
         statement = select(LevelChannelBlacklist.channel_id).where(
@@ -103,6 +119,7 @@ class LevelsConfigRepository(SQLAlchemyRepository[LevelsConfig], ILevelsConfigRe
         async with self._sessions.reading() as session:
             return {int(channel) for channel in (await session.scalars(statement)).all()}
 
+    @invalidates(n.LEVELS_CONFIG_UPDATE, _guild_setup)
     async def set_channel_blacklisted(self, guild_id: int, channel_id: int, blacklisted: bool) -> None:
         """Add ``channel_id`` to the XP blacklist (if missing) or remove it (if present)."""
         guild = checked(LevelChannelBlacklist, "guild_id", guild_id)

@@ -15,13 +15,14 @@ from sqlalchemy import BigInteger, func, literal, select
 from tux.database.exceptions import NotFoundError, ValidationError
 from tux.database.models import PermissionAssignment, PermissionCommand, PermissionRank
 from tux.database.repositories.base import SQLAlchemyRepository
-from tux.database.repositories.filters import MAX_IN_VALUES
 from tux.database.repositories.interfaces import IPermissionRankRepository
 from tux.database.repositories.support import (
     checked,
     checked_required,
     dialect_insert,
+    in_list,
     insert_guild_if_missing,
+    upsert_returning,
 )
 from tux.database.repositories.validation import column_specs, validate_payload
 
@@ -48,11 +49,8 @@ def _rank_rows(guild_id: int, ranks: object) -> list[dict[str, object]]:
 
 
 def _role_ids(role_ids: object) -> list[int]:
-    if isinstance(role_ids, (str, bytes)) or not isinstance(role_ids, (list, tuple, set, frozenset)):
-        raise ValidationError("role_ids: expected a list, tuple or set of role ids")
-    if len(role_ids) > MAX_IN_VALUES:
-        raise ValidationError(f"role_ids: at most {MAX_IN_VALUES} values are allowed")
-    ids: list[int] = [checked_required(PermissionAssignment, "role_id", role_id) for role_id in role_ids]
+    given = in_list("role_ids", role_ids, "role ids")
+    ids: list[int] = [checked_required(PermissionAssignment, "role_id", role_id) for role_id in given]
     return ids
 
 
@@ -112,13 +110,8 @@ class PermissionRankRepository(SQLAlchemyRepository[PermissionRank], IPermission
         insert = dialect_insert(self._sessions, PermissionAssignment).from_select(
             ["guild_id", "permission_rank_id", "role_id"], source
         )
-        statement = (
-            insert.on_conflict_do_update(
-                index_elements=["guild_id", "role_id"],
-                set_={"permission_rank_id": insert.excluded.permission_rank_id},
-            )
-            .returning(PermissionAssignment)
-            .execution_options(populate_existing=True)
+        statement = upsert_returning(
+            insert, ("guild_id", "role_id"), ("permission_rank_id",), PermissionAssignment
         )
         async with self._sessions.writing() as session:
             assignment: PermissionAssignment | None = (await session.scalars(statement)).one_or_none()
@@ -171,13 +164,8 @@ class PermissionRankRepository(SQLAlchemyRepository[PermissionRank], IPermission
             command_name=checked(PermissionCommand, "command_name", command_name),
             required_rank=checked(PermissionCommand, "required_rank", required_rank),
         )
-        statement = (
-            insert.on_conflict_do_update(
-                index_elements=["guild_id", "command_name"],
-                set_={"required_rank": insert.excluded.required_rank},
-            )
-            .returning(PermissionCommand)
-            .execution_options(populate_existing=True)
+        statement = upsert_returning(
+            insert, ("guild_id", "command_name"), ("required_rank",), PermissionCommand
         )
         async with self._sessions.writing() as session:
             await insert_guild_if_missing(self._sessions, session, guild)

@@ -41,6 +41,10 @@ class RepositoryRegistry:
     def __len__(self) -> int:
         return len(self._repositories)
 
+    def interfaces(self) -> tuple[type, ...]:
+        """Return the registered interfaces, in registration order."""
+        return tuple(self._repositories)
+
     def register_repository(self, interface: type[T], implementation: T) -> None:
         """Register ``implementation`` as the repository for ``interface``.
 

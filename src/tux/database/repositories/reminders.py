@@ -12,33 +12,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, select, update
+from sqlalchemy import select
 
-from tux.database.core.statements import Statement
 from tux.database.models import Reminder
-from tux.database.repositories.base import SQLAlchemyRepository, row_columns
+from tux.database.repositories.base import SQLAlchemyRepository, claim_statement
 from tux.database.repositories.interfaces import IReminderRepository
 from tux.database.repositories.support import checked, page_size
 
-
-def _claim_due(dialect: str) -> Any:
-    due = (
-        select(Reminder.reminder_id)
-        .where(~Reminder.reminder_sent, Reminder.reminder_expires_at <= bindparam("due_at"))
-        .order_by(Reminder.reminder_expires_at, Reminder.reminder_id)
-        .limit(bindparam("claim_limit", type_=Integer))
-    )
-    if dialect != "sqlite":
-        due = due.with_for_update(skip_locked=True)
-    return (
-        update(Reminder)
-        .where(Reminder.reminder_id.in_(due.scalar_subquery()), ~Reminder.reminder_sent)
-        .values(reminder_sent=True)
-        .returning(*row_columns(Reminder))
-    )
-
-
-_CLAIM_DUE = Statement(_claim_due, writes=True)
+_CLAIM_DUE = claim_statement(
+    Reminder,
+    Reminder.reminder_id,
+    ~Reminder.reminder_sent,
+    Reminder.reminder_expires_at,
+    {"reminder_sent": True},
+)
 """The claim of due reminders (see :meth:`ReminderRepository.claim_due`)."""
 
 

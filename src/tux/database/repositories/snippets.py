@@ -13,9 +13,12 @@ from typing import Any, cast
 from sqlalchemy import BigInteger, ColumnElement, Select, String, and_, bindparam, func, select, update
 from sqlalchemy.orm import aliased
 
+from tux.database.caching import names as n
 from tux.database.core.statements import Statement
 from tux.database.models import Snippet
 from tux.database.repositories.base import SQLAlchemyRepository, row_columns
+from tux.database.repositories.cached_common import surrogate_writes
+from tux.database.repositories.cached_specs import CacheSeam, Change, cached, invalidates, key_of, uncached
 from tux.database.repositories.filters import check_window
 from tux.database.repositories.interfaces import ISnippetRepository
 from tux.database.repositories.validation import coerce_value, field_spec
@@ -76,7 +79,9 @@ class SnippetRepository(SQLAlchemyRepository[Snippet], ISnippetRepository):
     """Snippets and aliases of one or many guilds."""
 
     model = Snippet
+    cache_seam = CacheSeam(kind=n.SNIPPETS, writes=surrogate_writes(n.SNIPPET_UPDATE))  # by guild and name
 
+    @cached(key=lambda region, guild_id, name: key_of(region, guild_id, "name", name))
     async def find_by_name(self, guild_id: int, name: str) -> Snippet | None:
         """Return the snippet called ``name`` in any letter case, without following an alias."""
         statement = (
@@ -87,6 +92,7 @@ class SnippetRepository(SQLAlchemyRepository[Snippet], ISnippetRepository):
         async with self._sessions.reading() as session:
             return (await session.scalars(statement)).one_or_none()
 
+    @cached(key=lambda region, guild_id, name: key_of(region, guild_id, "resolve", name))
     async def resolve(self, guild_id: int, name: str) -> Snippet | None:
         """Return the snippet ``name`` stands for: itself, or its alias target (one hop).
 
@@ -97,6 +103,10 @@ class SnippetRepository(SQLAlchemyRepository[Snippet], ISnippetRepository):
         async with self._sessions.reading() as session:
             return (await session.scalars(rows.execution_options(populate_existing=True))).one_or_none()
 
+    @invalidates(
+        n.SNIPPET_UPDATE,
+        lambda result, guild_id, name: [] if result is None else [Change(n.SNIPPET_UPDATE, guild_id)],
+    )
     async def use(self, guild_id: int, name: str) -> Snippet | None:
         """Resolve ``name`` and add one to the target's ``uses``, returning the updated target.
 
@@ -106,6 +116,7 @@ class SnippetRepository(SQLAlchemyRepository[Snippet], ISnippetRepository):
         used = await self._instances(_USE, {"in_guild": _guild(guild_id), "named": _name(name)})
         return used[0] if used else None
 
+    @uncached
     async def aliases_of(self, guild_id: int, name: str) -> list[Snippet]:
         """Return the aliases whose target is ``name`` (any letter case), by lower-cased name."""
         statement = (
@@ -117,6 +128,7 @@ class SnippetRepository(SQLAlchemyRepository[Snippet], ISnippetRepository):
         async with self._sessions.reading() as session:
             return list((await session.scalars(statement)).all())
 
+    @uncached
     async def list_by_guild(
         self, guild_id: int, *, after_name: str | None = None, limit: int = 50
     ) -> list[Snippet]:

@@ -12,9 +12,12 @@ from typing import cast
 
 from sqlalchemy import case, select, update
 
+from tux.database.caching import names as n
 from tux.database.exceptions import ValidationError
 from tux.database.models import Starboard, StarboardMessage
 from tux.database.repositories.base import SQLAlchemyRepository
+from tux.database.repositories.cached_common import guild_seam
+from tux.database.repositories.cached_specs import Change, invalidates
 from tux.database.repositories.interfaces import IStarboardMessageRepository, IStarboardRepository
 from tux.database.repositories.support import checked
 from tux.database.repositories.validation import require_mapping, validate_payload
@@ -24,7 +27,9 @@ class StarboardRepository(SQLAlchemyRepository[Starboard], IStarboardRepository)
     """Starboard configuration, one row per guild (keyed by ``guild_id``)."""
 
     model = Starboard
+    cache_seam = guild_seam(n.STARBOARD, n.STARBOARD_UPDATE, "guild_id")  # key starboard:<guild>
 
+    @invalidates(n.STARBOARD_UPDATE, lambda result, guild_id, data: [Change(n.STARBOARD_UPDATE, guild_id)])
     async def upsert_starboard(self, guild_id: int, data: Mapping[str, object]) -> Starboard:
         """Create the guild's starboard or update it with the fields in ``data``.
 

@@ -8,6 +8,7 @@ and two concurrent first events of a guild never race into a duplicate key.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam
@@ -18,6 +19,7 @@ from tux.database.core.session import SessionProvider
 from tux.database.core.statements import Statement
 from tux.database.exceptions import ValidationError
 from tux.database.models import Guild
+from tux.database.repositories.filters import MAX_IN_VALUES
 from tux.database.repositories.validation import coerce_value, field_spec
 
 MAX_PAGE_SIZE = 1000
@@ -47,6 +49,32 @@ GUILD_IF_MISSING = Statement(
     writes=True,
 )
 """The insert-guild-if-missing guard as a direct statement (see :func:`insert_guild_if_missing`)."""
+
+
+def in_list(label: str, values: object, what: str) -> Collection[object]:
+    """Return ``values`` for an ``IN (...)`` list, each still to be checked like its column.
+
+    A list, tuple or set of at most :data:`~tux.database.repositories.filters.MAX_IN_VALUES`; a bare
+    string is refused, not split into letters.
+    """
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple, set, frozenset)):
+        raise ValidationError(f"{label}: expected a list, tuple or set of {what}")
+    if len(values) > MAX_IN_VALUES:
+        raise ValidationError(f"{label}: at most {MAX_IN_VALUES} values are allowed")
+    return values
+
+
+def upsert_returning(insert: Any, keys: Sequence[str], updated: Iterable[str], model: type[Any]) -> Any:
+    """``insert ON CONFLICT (keys) DO UPDATE SET updated = excluded.updated RETURNING model``.
+
+    No ``updated`` sets the first key to itself: a no-op update rather than ``DO NOTHING``, so that
+    ``RETURNING`` yields the existing row too. The rows returned replace the instances a unit of work's
+    session already holds (``populate_existing``).
+    """
+    excluded = insert.excluded
+    assignments = {name: excluded[name] for name in updated} or {keys[0]: excluded[keys[0]]}
+    upsert = insert.on_conflict_do_update(index_elements=list(keys), set_=assignments)
+    return upsert.returning(model).execution_options(populate_existing=True)
 
 
 def checked(model: type[Any], name: str, value: object) -> Any:
