@@ -6,12 +6,14 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import msgspec
+import pytest
 from sqlalchemy import event, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.caching.conftest import CacheFactory
 from tests.caching.test_manager import Gate
 from tux.database.caching.config import CacheConfig
+from tux.database.caching.database_level import note_unstamped
 from tux.database.caching.manager import CacheLevel, CacheManager
 from tux.database.caching.types import MISS
 from tux.database.core.session import SessionProvider, UnitOfWork
@@ -213,6 +215,52 @@ async def test_an_invalidation_under_which_nothing_was_filled_writes_nothing(
         await cache.invalidate("levels_leaderboard:1:*")
     assert len(writes.seen) == 1, "the second invalidation found no live stamp"
     assert await cache.get_or_load(key, Gate("new")) == "new"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # notes are taken under SQLite's write lock only
+async def test_a_commit_that_saw_no_stamp_needs_no_read_to_invalidate(
+    backend: str, make_cache: CacheFactory, cache_engine: Engine
+) -> None:
+    engine, sessions = cache_engine
+    [cache] = await caches(make_cache, cache_engine, DATABASE_ONLY, 1)
+    note_unstamped(sessions, ["levels_leaderboard:1"])
+    with Statements(engine, "SELECT", "DELETE") as sent:
+        await cache.invalidate("levels_leaderboard:1:*")
+    assert sent.seen == [], "the write's note stood for the read"
+    with Statements(engine, "SELECT", "DELETE") as sent:
+        await cache.invalidate("levels_leaderboard:1:*")
+    assert len(sent.seen) == 1, "a write outside a unit of work notes for the one invalidation that follows"
+    note_unstamped(sessions, ["levels_leaderboard:1"])
+    async with sessions.write_turn():  # a later write of this process needs its own invalidation
+        pass
+    with Statements(engine, "SELECT", "DELETE") as sent:
+        await cache.invalidate("levels_leaderboard:1:*")
+    assert len(sent.seen) == 1
+    note_unstamped(sessions, ["levels_leaderboard:2"])
+    with Statements(engine, "SELECT", "DELETE") as sent:
+        await cache.invalidate("levels_leaderboard:1:*")
+    assert len(sent.seen) == 1, "another tag's stamp is read"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # notes are taken under SQLite's write lock only
+async def test_a_units_note_serves_its_commit_callbacks_only(
+    backend: str, make_cache: CacheFactory, cache_engine: Engine
+) -> None:
+    engine, sessions = cache_engine
+    [cache] = await caches(make_cache, cache_engine, DATABASE_ONLY, 1)
+    unit = UnitOfWork(owner=asyncio.current_task())
+
+    async def note() -> None:
+        note_unstamped(sessions, ["levels_leaderboard:1"])
+
+    async def invalidate() -> None:
+        await cache.invalidate("levels_leaderboard:1:*")
+
+    unit.commit_callbacks += [note, invalidate, invalidate]
+    with Statements(engine, "SELECT", "DELETE") as sent:
+        await unit.run_commit_callbacks()
+        await cache.invalidate("levels_leaderboard:1:*")
+    assert len(sent.seen) == 1, "both of the commit's invalidations skipped the read, the later one did not"
 
 
 class Statements:

@@ -36,6 +36,9 @@ open_units = _active_units.get
 
 A C-level call: hot paths use it to learn that no unit is open before paying for
 :meth:`SessionProvider.current`."""
+_committed: ContextVar[UnitOfWork | None] = ContextVar("tux_committed_unit", default=None)
+committed_unit = _committed.get
+"""Return the unit of work whose ``on_commit`` callbacks are running in this context, else ``None``."""
 
 
 class UnitOfWork:
@@ -109,11 +112,17 @@ class UnitOfWork:
     async def run_commit_callbacks(self) -> None:
         """Run the registered callbacks in order; one that fails is logged and the rest still run."""
         callbacks, self.commit_callbacks = self.commit_callbacks, []
-        for callback in callbacks:
-            try:
-                await callback()
-            except Exception:  # noqa: BLE001 - the commit already happened; report and go on
-                logger.exception("on_commit callback {} failed", getattr(callback, "__qualname__", callback))
+        token = _committed.set(self)
+        try:
+            for callback in callbacks:
+                try:
+                    await callback()
+                except Exception:  # noqa: BLE001 - the commit already happened; report and go on
+                    logger.exception(
+                        "on_commit callback {} failed", getattr(callback, "__qualname__", callback)
+                    )
+        finally:
+            _committed.reset(token)
 
 
 class SessionProvider:
@@ -131,6 +140,9 @@ class SessionProvider:
         self._sqlite = sqlite
         self._write_wait_timeout = write_wait_timeout
         self._write_lock = asyncio.Lock() if sqlite else None
+        self.write_turns = 0
+        """How many SQLite write turns this process was granted so far (a write happened since a count
+        was taken when it changed)."""
         self._runner: StatementRunner | None = None
         self._read_options: dict[str, object] = (
             {READ_ONLY_OPTION: True}
@@ -219,6 +231,7 @@ class SessionProvider:
                 f"no SQLite write turn within {self._write_wait_timeout:.1f}s; "
                 "is a task waiting on another that holds a transaction open?"
             ) from None
+        self.write_turns += 1
         try:
             yield
         finally:
