@@ -217,6 +217,13 @@ async def test_an_invalidation_under_which_nothing_was_filled_writes_nothing(
     assert await cache.get_or_load(key, Gate("new")) == "new"
 
 
+async def statements_to_invalidate(cache: CacheManager, engine: AsyncEngine) -> int:
+    """Invalidate guild 1's leaderboards; return how many statements that sent to the table."""
+    with Statements(engine, "SELECT", "DELETE") as sent:
+        await cache.invalidate("levels_leaderboard:1:*")
+    return len(sent.seen)
+
+
 @pytest.mark.parametrize("backend", ["sqlite"])  # notes are taken under SQLite's write lock only
 async def test_a_commit_that_saw_no_stamp_needs_no_read_to_invalidate(
     backend: str, make_cache: CacheFactory, cache_engine: Engine
@@ -224,22 +231,14 @@ async def test_a_commit_that_saw_no_stamp_needs_no_read_to_invalidate(
     engine, sessions = cache_engine
     [cache] = await caches(make_cache, cache_engine, DATABASE_ONLY, 1)
     note_unstamped(sessions, ["levels_leaderboard:1"])
-    with Statements(engine, "SELECT", "DELETE") as sent:
-        await cache.invalidate("levels_leaderboard:1:*")
-    assert sent.seen == [], "the write's note stood for the read"
-    with Statements(engine, "SELECT", "DELETE") as sent:
-        await cache.invalidate("levels_leaderboard:1:*")
-    assert len(sent.seen) == 1, "a write outside a unit of work notes for the one invalidation that follows"
+    assert await statements_to_invalidate(cache, engine) == 0, "the write's note stood for the read"
+    assert await statements_to_invalidate(cache, engine) == 1, "a lone write's note serves one invalidation"
     note_unstamped(sessions, ["levels_leaderboard:1"])
     async with sessions.write_turn():  # a later write of this process needs its own invalidation
         pass
-    with Statements(engine, "SELECT", "DELETE") as sent:
-        await cache.invalidate("levels_leaderboard:1:*")
-    assert len(sent.seen) == 1
+    assert await statements_to_invalidate(cache, engine) == 1
     note_unstamped(sessions, ["levels_leaderboard:2"])
-    with Statements(engine, "SELECT", "DELETE") as sent:
-        await cache.invalidate("levels_leaderboard:1:*")
-    assert len(sent.seen) == 1, "another tag's stamp is read"
+    assert await statements_to_invalidate(cache, engine) == 1, "another tag's stamp is read"
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])  # notes are taken under SQLite's write lock only
@@ -253,14 +252,15 @@ async def test_a_units_note_serves_its_commit_callbacks_only(
     async def note() -> None:
         note_unstamped(sessions, ["levels_leaderboard:1"])
 
+    sent: list[int] = []
+
     async def invalidate() -> None:
-        await cache.invalidate("levels_leaderboard:1:*")
+        sent.append(await statements_to_invalidate(cache, engine))
 
     unit.commit_callbacks += [note, invalidate, invalidate]
-    with Statements(engine, "SELECT", "DELETE") as sent:
-        await unit.run_commit_callbacks()
-        await cache.invalidate("levels_leaderboard:1:*")
-    assert len(sent.seen) == 1, "both of the commit's invalidations skipped the read, the later one did not"
+    await unit.run_commit_callbacks()
+    assert sent == [0, 0], "the note serves every invalidation of the commit"
+    assert await statements_to_invalidate(cache, engine) == 1, "the note is gone with the callbacks"
 
 
 class Statements:
