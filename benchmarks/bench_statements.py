@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import itertools
 import os
+import re
 import statistics
 import tempfile
 import uuid
@@ -263,11 +264,14 @@ async def per_message(url: str, redis_url: str | None, label: str) -> None:
 
 
 def _kinds(records: list[Any]) -> str:
-    words = [
-        record.sql.lstrip().split()[0].upper() + (" cache_entry" if "cache_entry" in record.sql else "")
-        for record in records
-    ]
+    words = [f"{record.sql.lstrip().split()[0].upper()} {_table(record.sql)}" for record in records]
     return "(" + ", ".join(f"{word} x{words.count(word)}" for word in sorted(set(words))) + ")"
+
+
+def _table(sql: str) -> str:
+    """The table a statement reads or writes first (``INSERT INTO levels ...`` -> ``levels``)."""
+    found = re.search(r"\b(?:INTO|FROM|UPDATE)\s+(\w+)", sql, re.IGNORECASE)
+    return found.group(1) if found else "?"
 
 
 async def delete_namespace(redis_url: str, namespace: str) -> None:

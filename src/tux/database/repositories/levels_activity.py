@@ -262,8 +262,9 @@ class LevelsActivityRepository(ILevelsActivityRepository):
             "cutoff": moment - timedelta(seconds=cooldown),
         }
         sessions = self._sessions
-        standings = (group_tag(n.LEVELS_LEADERBOARD, guild), group_tag(n.LEVELS_RANK, guild))
+        standings: tuple[str, ...] = ()
         if sessions.is_sqlite:
+            standings = (group_tag(n.LEVELS_LEADERBOARD, guild), group_tag(n.LEVELS_RANK, guild))
             values["leaderboard_stamp"], values["rank_stamp"] = map(tag_stamp, standings)
         runner = sessions.runner
         async with runner.atomic() if create_guild else nullcontext():

@@ -174,7 +174,7 @@ class TransactionManager:
                 unit = UnitOfWork(
                     owner=asyncio.current_task(),
                     connection=connection,
-                    make_session=partial(self._session_on, AsyncConnection(engine, connection), options),
+                    make_session=partial(self._session_on, engine, connection, options),
                     read_only=options.read_only,
                 )
                 token = self._sessions.bind(unit)
@@ -188,9 +188,12 @@ class TransactionManager:
                 await greenlet_spawn(_discard, unit.connection, _sync(unit.opened_session))
             raise
 
-    def _session_on(self, connection: AsyncConnection, options: TransactionOptions) -> AsyncSession:
+    def _session_on(
+        self, engine: AsyncEngine, connection: Connection, options: TransactionOptions
+    ) -> AsyncSession:
         """The unit's session, made when ORM code first needs it: it owns the unit's transaction."""
-        session = self._sessions.factory(bind=connection, join_transaction_mode="control_fully")
+        bind = AsyncConnection(engine, connection)
+        session = self._sessions.factory(bind=bind, join_transaction_mode="control_fully")
         if options.read_only:
             _reject_writes(session.sync_session)
         return session
