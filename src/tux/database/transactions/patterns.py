@@ -209,8 +209,8 @@ class TransactionManager:
             del unit.commit_callbacks[registered:]
             raise
 
-    def _settings(self, options: TransactionOptions) -> tuple[dict[str, Any], list[str]]:
-        """The connection's execution options and the ``SET LOCAL`` statements ``options`` ask for."""
+    def _settings(self, options: TransactionOptions) -> tuple[dict[str, Any], list[tuple[str, int]]]:
+        """The connection's execution options and the ``SET LOCAL`` settings (milliseconds) to apply."""
         execution_options: dict[str, Any] = {}
         if options.isolation_level is not None:
             execution_options["isolation_level"] = options.isolation_level
@@ -221,7 +221,7 @@ class TransactionManager:
         if self._sessions.is_sqlite:
             return execution_options, []
         settings = [
-            f"SET LOCAL {setting} = {max(1, round(seconds * 1000))}"
+            (setting, max(1, round(seconds * 1000)))
             for setting, seconds in (
                 ("lock_timeout", options.lock_timeout),
                 ("statement_timeout", options.statement_timeout),
@@ -231,15 +231,15 @@ class TransactionManager:
         return execution_options, settings
 
 
-def _begin(engine: Engine, execution_options: dict[str, Any], settings: list[str]) -> Connection:
+def _begin(engine: Engine, execution_options: dict[str, Any], settings: list[tuple[str, int]]) -> Connection:
     """Check out a connection and begin the unit's transaction on it, in one greenlet hop."""
     connection = engine.connect()
     try:
         if execution_options:
             connection.execution_options(**execution_options)
         connection.begin()
-        for sql in settings:
-            connection.exec_driver_sql(sql)
+        for setting, milliseconds in settings:
+            connection.exec_driver_sql(f"SET LOCAL {setting} = {int(milliseconds)}")
     except BaseException:
         connection.close()
         raise
