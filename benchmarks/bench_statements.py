@@ -1,6 +1,7 @@
 """Uncached statements against the raw driver running the same SQL, ratios in one run.
 
-Run ``python -m benchmarks.bench_statements``. It needs PostgreSQL (``TUX_BENCH_PG_ADMIN_DSN``; a
+Run ``python -m benchmarks.bench_statements`` (``--table 2`` runs one table; repeat the option for
+several). It needs PostgreSQL (``TUX_BENCH_PG_ADMIN_DSN``; a
 temporary database is created and dropped) and writes a SQLite file in a temporary folder. Every
 contender of a table takes turns with the raw driver call (so drift in the machine's load weighs on
 both alike); a table is measured in several rounds and each ratio printed is the median of the rounds'
@@ -19,9 +20,11 @@ ratios of medians, with the rounds' range beside it.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
 import os
+import re
 import statistics
 import tempfile
 import uuid
@@ -144,6 +147,7 @@ async def writes_postgres(url: str, dsn: str) -> None:
     """Table 2: the XP award, a snippet-use counter and a three-statement transaction."""
     raw = await asyncpg.connect(dsn)
     async with Database(url, cache_enabled=False) as db:
+        await db.migrate()  # table 1 may not have run
         await db.guild_setup.onboard(GUILD)
         await db.snippets.create(
             {"guild_id": GUILD, "snippet_name": "tip", "snippet_content": "x", "snippet_user_id": MEMBER}
@@ -229,6 +233,7 @@ async def per_message(url: str, redis_url: str | None, label: str) -> None:
     """Table 3: statements per message inside the cooldown and per award; the path's time, warm cache."""
     namespace = f"tuxbench-{uuid.uuid4().hex[:8]}"
     async with Database(url, redis_url, redis_namespace=namespace) as db:
+        await db.migrate()  # table 1 may not have run
         await db.guild_setup.onboard(MESSAGE_GUILD)
         members = [MEMBER + n for n in range(50)]
         for member in members:  # each member's first message awards XP, the second reads its state again
@@ -259,11 +264,14 @@ async def per_message(url: str, redis_url: str | None, label: str) -> None:
 
 
 def _kinds(records: list[Any]) -> str:
-    words = [
-        record.sql.lstrip().split()[0].upper() + (" cache_entry" if "cache_entry" in record.sql else "")
-        for record in records
-    ]
+    words = [f"{record.sql.lstrip().split()[0].upper()} {_table(record.sql)}" for record in records]
     return "(" + ", ".join(f"{word} x{words.count(word)}" for word in sorted(set(words))) + ")"
+
+
+def _table(sql: str) -> str:
+    """The table a statement reads or writes first (``INSERT INTO levels ...`` -> ``levels``)."""
+    found = re.search(r"\b(?:INTO|FROM|UPDATE)\s+(\w+)", sql, re.IGNORECASE)
+    return found.group(1) if found else "?"
 
 
 async def delete_namespace(redis_url: str, namespace: str) -> None:
@@ -274,19 +282,28 @@ async def delete_namespace(redis_url: str, namespace: str) -> None:
     await client.aclose()
 
 
-async def main() -> None:
+async def main(tables: set[int]) -> None:
     print("Uncached statements vs the raw driver; ratios are medians over rounds, same run.")
     print("(the machine is shared: absolute times vary with its load, the ratios much less)")
     async with temporary_database() as (url, dsn):
-        await pk_reads_postgres(url, dsn)
-        await writes_postgres(url, dsn)
-        await per_message(url, REDIS_URL, "PostgreSQL + Redis")
+        if 1 in tables:
+            await pk_reads_postgres(url, dsn)
+        if 2 in tables:
+            await writes_postgres(url, dsn)
+        if 3 in tables:
+            await per_message(url, REDIS_URL, "PostgreSQL + Redis")
     with tempfile.TemporaryDirectory() as folder:
-        await pk_reads_sqlite(Path(folder) / "bench.sqlite3")
-        await per_message(
-            f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite3'}", None, "SQLite, in-process cache"
-        )
+        if 1 in tables:
+            await pk_reads_sqlite(Path(folder) / "bench.sqlite3")
+        if 3 in tables:
+            await per_message(
+                f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite3'}", None, "SQLite, in-process cache"
+            )
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--table", type=int, action="append", choices=(1, 2, 3), help="run only this table (repeatable)"
+    )
+    asyncio.run(main(set(parser.parse_args().table or (1, 2, 3))))

@@ -6,11 +6,13 @@ without Redis keep them in memory and the ``cache_entry`` table.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import inspect
 
 from tests.caching.cached_db_tools import QueryCounter
+from tests.caching.test_manager import Gate
 from tests.conftest import STEADY_CACHE
 from tux.database import Database
 from tux.database.models import Levels, utcnow
@@ -90,6 +92,29 @@ async def test_without_redis_processes_share_standings_through_the_table(databas
         assert not any("FROM levels" in statement for statement in queries.statements)
         await writer.levels.add_xp(guild_id=GUILD, member_id=MEMBERS[0], amount=1000.0)
         assert members(await reader.levels.leaderboard(GUILD))[0] == MEMBERS[0]
+
+
+async def test_a_chat_award_invalidates_standings_another_process_keeps_in_the_table(
+    database_url: str,
+) -> None:
+    options = {"cache_options": STEADY_CACHE, "cache_policies": TABLE_ONLY}
+    async with Database(database_url, **options) as reader, Database(database_url, **options) as writer:
+        await seed(reader)
+        await reader.levels_config.upsert({"guild_id": GUILD, "base_xp": 1000.0})
+        assert members(await reader.levels.leaderboard(GUILD, limit=1)) == [MEMBERS[4]]
+        key = reader.cache.region("levels_leaderboard").key(GUILD, "held")
+        held = Gate("read before the award", hold=True)
+        filling = asyncio.create_task(reader.cache.get_or_load(key, held))
+        await held.entered.wait()  # its stamps exist and it has read the standings
+        awarded = await writer.levels_service.process_message(GUILD, MEMBERS[0], CHANNEL, [], now=utcnow())
+        assert awarded.xp_awarded == 1000.0
+        held.release.set()
+        assert await filling == "read before the award"
+        assert reader.cache.stats().refused_stale_fills == 1, "the fill begun before the award is refused"
+        assert members(await reader.levels.leaderboard(GUILD, limit=1)) == [MEMBERS[0]]
+        with QueryCounter(writer) as queries:
+            await writer.levels_service.process_message(GUILD, MEMBERS[1], CHANNEL, [], now=utcnow())
+        assert any("cache_entry" in statement for statement in queries.statements), "stamps live: read"
 
 
 async def test_chat_xp_reorders_the_cached_standings(cached_db: Database) -> None:

@@ -6,12 +6,14 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import msgspec
+import pytest
 from sqlalchemy import event, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.caching.conftest import CacheFactory
 from tests.caching.test_manager import Gate
 from tux.database.caching.config import CacheConfig
+from tux.database.caching.database_level import note_unstamped
 from tux.database.caching.manager import CacheLevel, CacheManager
 from tux.database.caching.types import MISS
 from tux.database.core.session import SessionProvider, UnitOfWork
@@ -213,6 +215,52 @@ async def test_an_invalidation_under_which_nothing_was_filled_writes_nothing(
         await cache.invalidate("levels_leaderboard:1:*")
     assert len(writes.seen) == 1, "the second invalidation found no live stamp"
     assert await cache.get_or_load(key, Gate("new")) == "new"
+
+
+async def statements_to_invalidate(cache: CacheManager, engine: AsyncEngine) -> int:
+    """Invalidate guild 1's leaderboards; return how many statements that sent to the table."""
+    with Statements(engine, "SELECT", "DELETE") as sent:
+        await cache.invalidate("levels_leaderboard:1:*")
+    return len(sent.seen)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # notes are taken under SQLite's write lock only
+async def test_a_commit_that_saw_no_stamp_needs_no_read_to_invalidate(
+    backend: str, make_cache: CacheFactory, cache_engine: Engine
+) -> None:
+    engine, sessions = cache_engine
+    [cache] = await caches(make_cache, cache_engine, DATABASE_ONLY, 1)
+    note_unstamped(sessions, ["levels_leaderboard:1"])
+    assert await statements_to_invalidate(cache, engine) == 0, "the write's note stood for the read"
+    assert await statements_to_invalidate(cache, engine) == 1, "a lone write's note serves one invalidation"
+    note_unstamped(sessions, ["levels_leaderboard:1"])
+    async with sessions.write_turn():  # a later write of this process needs its own invalidation
+        pass
+    assert await statements_to_invalidate(cache, engine) == 1
+    note_unstamped(sessions, ["levels_leaderboard:2"])
+    assert await statements_to_invalidate(cache, engine) == 1, "another tag's stamp is read"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # notes are taken under SQLite's write lock only
+async def test_a_units_note_serves_its_commit_callbacks_only(
+    backend: str, make_cache: CacheFactory, cache_engine: Engine
+) -> None:
+    engine, sessions = cache_engine
+    [cache] = await caches(make_cache, cache_engine, DATABASE_ONLY, 1)
+    unit = UnitOfWork(owner=asyncio.current_task())
+
+    async def note() -> None:
+        note_unstamped(sessions, ["levels_leaderboard:1"])
+
+    sent: list[int] = []
+
+    async def invalidate() -> None:
+        sent.append(await statements_to_invalidate(cache, engine))
+
+    unit.commit_callbacks += [note, invalidate, invalidate]
+    await unit.run_commit_callbacks()
+    assert sent == [0, 0], "the note serves every invalidation of the commit"
+    assert await statements_to_invalidate(cache, engine) == 1, "the note is gone with the callbacks"
 
 
 class Statements:

@@ -217,6 +217,46 @@ async def test_statement_sees_the_sessions_pending_changes(
     assert found.case_count == 1
 
 
+async def test_a_unit_of_direct_statements_makes_no_session(
+    client: DatabaseClient, transactions: TransactionManager, guild: int
+) -> None:
+    with client.statements.recording(data_only=False) as seen:
+        async with transactions.transaction() as unit:
+            assert await client.runner.count(BUMP, {"id": guild}) == 1
+            assert await client.runner.count(BUMP, {"id": guild}) == 1
+            made = unit.opened_session
+    assert made is None
+    assert [record.sql.split()[0] for record in seen if record.sql.split()[0] == "UPDATE"] == ["UPDATE"] * 2
+    found = await GuildRepository(client.sessions).find_by_id(guild)
+    assert found is not None
+    assert found.case_count == 2
+
+
+async def test_a_session_made_late_joins_the_units_transaction(
+    client: DatabaseClient, transactions: TransactionManager, guild: int
+) -> None:
+    with pytest.raises(RuntimeError):
+        async with transactions.transaction() as unit:
+            await client.runner.count(BUMP, {"id": guild})
+            assert unit.opened_session is None
+            unit.session.add(Guild(id=GUILD + 1))
+            stored = await unit.session.get(Guild, guild)  # flushes the new guild; sees the direct write
+            assert stored is not None
+            assert stored.case_count == 1
+            raise RuntimeError("roll back both")
+    assert await GuildRepository(client.sessions).find_by_id(GUILD + 1) is None
+    found = await GuildRepository(client.sessions).find_by_id(guild)
+    assert found is not None
+    assert found.case_count == 0
+    async with transactions.transaction() as unit:
+        await client.runner.count(BUMP, {"id": guild})
+        unit.session.add(Guild(id=GUILD + 1))
+    assert await GuildRepository(client.sessions).find_by_id(GUILD + 1) is not None
+    found = await GuildRepository(client.sessions).find_by_id(guild)
+    assert found is not None
+    assert found.case_count == 1
+
+
 async def test_write_refused_in_a_read_only_transaction(
     client: DatabaseClient, transactions: TransactionManager, guild: int
 ) -> None:

@@ -31,9 +31,9 @@ SINKS = frozenset(
 )
 
 ALLOWED: dict[tuple[str, str], str] = {
-    ("src/tux/database/transactions/patterns.py", "TransactionManager._begin"): (
+    ("src/tux/database/transactions/patterns.py", "_begin"): (
         "SET LOCAL takes no bind parameters; the setting name comes from a fixed tuple in the code "
-        "and the value is an int computed from a float"
+        "and the value is forced through int()"
     ),
     ("src/tux/database/core/engine.py", "_install_sqlite_hooks._on_connect"): (
         "PRAGMA takes no bind parameters; the busy timeout is forced through int()"

@@ -15,6 +15,16 @@ process that died between a commit and its invalidation leaves entries nobody in
 that should have made entries stale and failed makes the level untrusted again until the epoch is
 dropped, so a lost invalidation never leaves a stale entry behind. Concurrent callers share one drop.
 
+On SQLite an invalidation may skip even that read. A write that ran under SQLite's write lock and saw,
+in the same statement, that no stamp of a tag lived (the XP award looks for the guild's standings
+stamps) notes so with :func:`note_unstamped` once it committed; the invalidation of that commit, next in
+the same task, then leaves those stamps alone. No entry under the tag was current when the write ran,
+and no fill could create the stamp until the commit released the lock: a fill begins by creating its
+stamps, so any fill that creates one afterwards reads the committed data. The note serves only the
+level of the same database, only the invalidations of that commit (the one that follows a write made
+outside a unit of work; those run by the unit's commit callbacks), and only while this process was
+granted no SQLite write turn since it was taken (a later commit needs its own invalidation).
+
 The level never joins the caller's unit of work: it runs its own short transactions on the engine, in
 this process's SQLite write turn (``SessionProvider.write_turn``) like every other writer.
 While the calling task has a unit of work open it does not write (on SQLite a write would wait for the
@@ -27,6 +37,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,7 +55,7 @@ from tux.database.caching.serialization import SCHEMA_VERSION, new_stamp, unfram
 from tux.database.caching.stats import CacheStats
 from tux.database.caching.types import MISS, CacheLevel, Miss, NotFound, StoreResult
 from tux.database.core.engine import READ_ONLY_OPTION
-from tux.database.core.session import SessionProvider
+from tux.database.core.session import SessionProvider, UnitOfWork, committed_unit
 from tux.database.exceptions import DatabaseError, TransactionError
 from tux.database.models.base import UTCDateTime
 
@@ -52,6 +63,38 @@ FAILURES: tuple[type[BaseException], ...] = (SQLAlchemyError, DatabaseError, OSE
 
 _FLUSH = Targets(tags=(EPOCH_TAG,))
 Spawn = Callable[[Coroutine[Any, Any, object]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Unstamped:
+    """Stamps no entry can be current under, as of the last commit of the task (see the module)."""
+
+    sessions: SessionProvider
+    turn: int
+    stamps: frozenset[str]
+    unit: UnitOfWork | None
+    """The unit of work whose commit callbacks took the note (``None``: a write outside one)."""
+
+
+_unstamped: ContextVar[_Unstamped | None] = ContextVar("tux_unstamped_after_commit", default=None)
+
+
+def tag_stamp(tag: str) -> str:
+    """Return the key of the stamp row of group ``tag`` in the cache table."""
+    return f"c{SCHEMA_VERSION}:t:{tag}"
+
+
+def note_unstamped(sessions: SessionProvider, tags: Sequence[str]) -> None:
+    """Record, right after a commit, that a write under SQLite's write lock saw no stamp of ``tags``.
+
+    Call it from an ``on_commit`` callback registered by the write, so it runs only once the write
+    committed and before the invalidation of that commit. On PostgreSQL it does nothing: a statement
+    there does not keep other writers from creating a stamp before its commit.
+    """
+    if not sessions.is_sqlite:
+        return
+    stamps = frozenset(map(tag_stamp, tags))
+    _unstamped.set(_Unstamped(sessions, sessions.write_turns, stamps, committed_unit()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,22 +257,31 @@ class DatabaseLevel:
 
         Inside a unit of work this is handed to a background task and reported as done.
         """
+        unstamped = self._noted_unstamped()
         if self._in_unit_of_work():
-            self._spawn(self._invalidate(targets, entries))
+            self._spawn(self._invalidate(targets, entries, unstamped=unstamped))
             return True
-        return await self._invalidate(targets, entries)
+        return await self._invalidate(targets, entries, unstamped=unstamped)
 
     async def _invalidate(
-        self, targets: Targets, entries: Sequence[tuple[str, str]], *, quiet: bool = False
+        self,
+        targets: Targets,
+        entries: Sequence[tuple[str, str]],
+        *,
+        quiet: bool = False,
+        unstamped: frozenset[str] = frozenset(),
     ) -> bool:
         """Delete the live stamps of ``targets`` (and this release's entries under them).
 
         A stamp nobody holds needs no write: every fill creates its stamps when it begins, so a missing
         stamp means no fill under it has begun since the last invalidation (and an entry can only be
-        current while all its stamps live). Most invalidations therefore cost one read.
+        current while all its stamps live). Most invalidations therefore cost one read, and none when
+        the commit they follow saw no stamp of theirs (``unstamped``, see the module).
         """
-        stamps = [self._prefix + f"t:{tag}" for tag in targets.tags]
+        stamps = [stamp for stamp in map(tag_stamp, targets.tags) if stamp not in unstamped]
         stamps += [self._prefix + f"g:{name}" for name in targets.names]
+        if not stamps:
+            return True
         try:
             async with self._read_engine.connect() as connection:
                 live = list(await self._live(connection, stamps))
@@ -271,7 +323,7 @@ class DatabaseLevel:
         return f"{self._prefix}e:{key.region.fingerprint}:{key.name}"
 
     def _stamp_keys(self, key: CacheKey[Any]) -> list[str]:
-        return [f"{self._prefix}g:{key.name}", *(f"{self._prefix}t:{tag}" for tag in key.tags)]
+        return [f"{self._prefix}g:{key.name}", *map(tag_stamp, key.tags)]
 
     async def _live(self, connection: AsyncConnection, keys: Sequence[str]) -> dict[str, bytes]:
         table = self._table
@@ -320,6 +372,17 @@ class DatabaseLevel:
             return
         self._next_purge = now + timedelta(seconds=self._config.database_purge_interval)
         await connection.execute(delete(self._table).where(self._table.c.expires_at <= now))
+
+    def _noted_unstamped(self) -> frozenset[str]:
+        """Take the task's :func:`note_unstamped` note; its stamps if it still holds for this level."""
+        note = _unstamped.get()
+        if note is None:
+            return frozenset()
+        scope = committed_unit()
+        if note.unit is None or note.unit is not scope:
+            _unstamped.set(None)  # a lone write's note serves one invalidation; a unit's, its callbacks
+        fresh = note.sessions is self._sessions and note.turn == note.sessions.write_turns
+        return note.stamps if fresh and note.unit is scope else frozenset()
 
     def _in_unit_of_work(self) -> bool:
         if self._sessions is None:

@@ -8,9 +8,9 @@ flight is discarded too, and the statement is sent again on a fresh connection o
 (a read). Otherwise the project's transient error (:class:`ConnectionLostError`) is raised.
 
 Inside ``db.transaction()`` the statement runs on the unit of work's own connection, after the
-session's pending changes are flushed and its transaction has begun on the server (SQLAlchemy's asyncpg
-adapter begins lazily, so a statement sent before that would run outside the transaction). Atomicity,
-savepoints, retries and commit callbacks therefore stay those of the unit of work.
+pending changes of its session (if ORM code made one) are flushed and its transaction has begun on the
+server (SQLAlchemy's asyncpg adapter begins lazily, so a statement sent before that would run outside
+the transaction). Atomicity, savepoints, retries and commit callbacks therefore stay those of the unit.
 
 Every statement is reported to the client's :class:`~tux.database.core.observe.StatementHub`.
 """
@@ -187,11 +187,13 @@ class StatementRunner:
     ) -> Any:
         if statement.writes and unit.read_only:
             raise TransactionError("write attempted in a read-only transaction")
-        session = unit.session.sync_session
-        if session.new or session.deleted or session.dirty:
-            await unit.session.flush()  # read-your-writes, as the session's autoflush would
+        session = unit.opened_session
+        if session is not None:
+            pending = session.sync_session
+            if pending.new or pending.deleted or pending.dirty:
+                await session.flush()  # read-your-writes, as the session's autoflush would
         adapter = unit.adapter
-        if adapter is None:
+        if adapter is None:  # a unit opened around a session: learn its connection once
             lent = await (await unit.session.connection()).get_raw_connection()
             adapter = unit.adapter = lent.dbapi_connection
             unit.driver = lent.driver_connection

@@ -12,11 +12,11 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar, Token
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tux.database.core.engine import READ_ONLY_OPTION
@@ -36,29 +36,93 @@ open_units = _active_units.get
 
 A C-level call: hot paths use it to learn that no unit is open before paying for
 :meth:`SessionProvider.current`."""
+_committed: ContextVar[UnitOfWork | None] = ContextVar("tux_committed_unit", default=None)
+committed_unit = _committed.get
+"""Return the unit of work whose ``on_commit`` callbacks are running in this context, else ``None``."""
 
 
-@dataclass(eq=False)
 class UnitOfWork:
-    """One open transaction: its session, its owning task and what to run once it commits."""
+    """One open transaction: its connection, its owning task and what to run once it commits.
 
-    session: AsyncSession
-    owner: asyncio.Task[Any] | None
-    commit_callbacks: list[CommitCallback] = field(default_factory=list[CommitCallback])
-    read_only: bool = False
-    adapter: Any = None
-    """The DBAPI adapter of the session's connection, once a direct statement asked for it."""
-    driver: Any = None
-    """The driver connection behind :attr:`adapter` (asyncpg or aiosqlite)."""
+    The ORM session is made on first use of :attr:`session`, bound to the unit's connection and its
+    transaction, so a unit whose statements all take the direct path pays for no ``AsyncSession``.
+
+    Parameters
+    ----------
+    session
+        The unit's session when it is opened around one (it then owns the connection).
+    owner
+        The task the unit belongs to.
+    connection
+        The unit's connection, its transaction begun, when the session is made on demand.
+    make_session
+        Makes the session bound to ``connection`` on first use of :attr:`session`.
+    read_only
+        Whether writes are refused.
+    """
+
+    __slots__ = (
+        "_made",
+        "_session",
+        "adapter",
+        "commit_callbacks",
+        "connection",
+        "driver",
+        "owner",
+        "read_only",
+    )
+
+    def __init__(
+        self,
+        session: AsyncSession | None = None,
+        owner: asyncio.Task[Any] | None = None,
+        *,
+        connection: Connection | None = None,
+        make_session: Callable[[], AsyncSession] | None = None,
+        read_only: bool = False,
+    ) -> None:
+        self._session = session
+        self._made = make_session
+        self.owner = owner
+        self.connection = connection
+        self.read_only = read_only
+        self.commit_callbacks: list[CommitCallback] = []
+        self.adapter: Any = None
+        """The DBAPI adapter of the unit's connection, once known."""
+        self.driver: Any = None
+        """The driver connection behind :attr:`adapter` (asyncpg or aiosqlite)."""
+        if connection is not None:
+            lent = connection.connection
+            self.adapter, self.driver = lent.dbapi_connection, lent.driver_connection
+
+    @property
+    def session(self) -> AsyncSession:
+        """The unit's ORM session, made (bound to the unit's transaction) on first use."""
+        if self._session is None:
+            if self._made is None:
+                raise TransactionError("this unit of work has no session to make")
+            self._session = self._made()
+        return self._session
+
+    @property
+    def opened_session(self) -> AsyncSession | None:
+        """The session if ORM code asked for it, else ``None``."""
+        return self._session
 
     async def run_commit_callbacks(self) -> None:
         """Run the registered callbacks in order; one that fails is logged and the rest still run."""
         callbacks, self.commit_callbacks = self.commit_callbacks, []
-        for callback in callbacks:
-            try:
-                await callback()
-            except Exception:  # noqa: BLE001 - the commit already happened; report and go on
-                logger.exception("on_commit callback {} failed", getattr(callback, "__qualname__", callback))
+        token = _committed.set(self)
+        try:
+            for callback in callbacks:
+                try:
+                    await callback()
+                except Exception:  # noqa: BLE001 - the commit already happened; report and go on
+                    logger.exception(
+                        "on_commit callback {} failed", getattr(callback, "__qualname__", callback)
+                    )
+        finally:
+            _committed.reset(token)
 
 
 class SessionProvider:
@@ -76,6 +140,9 @@ class SessionProvider:
         self._sqlite = sqlite
         self._write_wait_timeout = write_wait_timeout
         self._write_lock = asyncio.Lock() if sqlite else None
+        self.write_turns = 0
+        """How many SQLite write turns this process was granted so far (a write happened since a count
+        was taken when it changed)."""
         self._runner: StatementRunner | None = None
         self._read_options: dict[str, object] = (
             {READ_ONLY_OPTION: True}
@@ -164,6 +231,7 @@ class SessionProvider:
                 f"no SQLite write turn within {self._write_wait_timeout:.1f}s; "
                 "is a task waiting on another that holds a transaction open?"
             ) from None
+        self.write_turns += 1
         try:
             yield
         finally:

@@ -8,7 +8,10 @@ cache keeps per member until the member's next award or a change of the guild's 
 messages stop there, inside the cooldown. A message that earns XP then runs one native upsert whose
 ``ON CONFLICT ... DO UPDATE ... WHERE`` is the cooldown gate: the row is written only when the member is
 not blacklisted and their last rewarded message is at least a cooldown old, so concurrent messages of
-one member award XP once, and a member's first message inserts the row in the same statement.
+one member award XP once, and a member's first message inserts the row in the same statement. On
+SQLite the upsert also returns whether the guild's standings have a stamp in the cache table; when
+none has, the award's invalidation there needs no statement (see
+:mod:`~tux.database.caching.database_level`), so an award is one statement.
 """
 
 from __future__ import annotations
@@ -16,16 +19,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import nullcontext
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, String, and_, bindparam, func, or_, select, update
+from sqlalchemy import BigInteger, String, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy import cast as sql_cast
 
 from tux.database.caching import names as n
+from tux.database.caching.database_level import note_unstamped, tag_stamp
+from tux.database.caching.keys import group_tag
 from tux.database.core.session import SessionProvider
 from tux.database.core.statements import Statement
 from tux.database.exceptions import ConfigurationError, ValidationError
-from tux.database.models import Guild, LevelChannelBlacklist, LevelRoleMultiplier, Levels, LevelsConfig
+from tux.database.models import (
+    CacheEntry,
+    Guild,
+    LevelChannelBlacklist,
+    LevelRoleMultiplier,
+    Levels,
+    LevelsConfig,
+)
 from tux.database.repositories.cached_common import member_key
 from tux.database.repositories.cached_specs import CacheSeam, Change, cached, invalidates, uncached
 from tux.database.repositories.interfaces import ILevelsActivityRepository
@@ -74,11 +87,15 @@ def _award(dialect: str) -> Any:
         last_message=bindparam("now"),
     )
     cooled_down = or_(Levels.last_message.is_(None), Levels.last_message <= bindparam("cutoff"))
+    returned: list[Any] = [Levels.xp, Levels.level]
+    if dialect == "sqlite":  # under the write lock until the commit: see caching.database_level
+        stamped = CacheEntry.key.in_([bindparam("leaderboard_stamp"), bindparam("rank_stamp")])
+        returned.append((~exists().where(stamped)).label("unstamped"))
     return insert.on_conflict_do_update(
         index_elements=["guild_id", "member_id"],
         set_={"xp": Levels.xp + insert.excluded.xp, "last_message": insert.excluded.last_message},
         where=and_(~Levels.blacklisted, cooled_down),
-    ).returning(Levels.xp, Levels.level)
+    ).returning(*returned)
 
 
 def _message_state() -> Any:
@@ -130,6 +147,11 @@ _STORE_LEVEL = Statement(
     .values(level=bindparam("new_level")),
     writes=True,
 )
+
+
+async def _note_unstamped(sessions: SessionProvider, tags: tuple[str, ...]) -> None:
+    """The award saw no standings stamp in the cache table: its invalidation there needs no read."""
+    note_unstamped(sessions, tags)
 
 
 def message_ids(
@@ -226,7 +248,8 @@ class LevelsActivityRepository(ILevelsActivityRepository):
         AND (levels.last_message IS NULL OR levels.last_message <= :now - cooldown) RETURNING xp,
         level``. PostgreSQL re-evaluates the ``WHERE`` on the latest row version after waiting for a
         concurrent writer's row lock, and SQLite runs one writer at a time, so of several messages
-        inside one cooldown exactly one is rewarded.
+        inside one cooldown exactly one is rewarded. On SQLite, an award that saw no stamp of the
+        guild's leaderboard or ranks in the cache table notes so once it committed.
 
         Raises
         ------
@@ -247,12 +270,21 @@ class LevelsActivityRepository(ILevelsActivityRepository):
             "now": moment,
             "cutoff": moment - timedelta(seconds=cooldown),
         }
-        runner = self._sessions.runner
+        sessions = self._sessions
+        standings: tuple[str, ...] = ()
+        if sessions.is_sqlite:
+            standings = (group_tag(n.LEVELS_LEADERBOARD, guild), group_tag(n.LEVELS_RANK, guild))
+            values["leaderboard_stamp"], values["rank_stamp"] = map(tag_stamp, standings)
+        runner = sessions.runner
         async with runner.atomic() if create_guild else nullcontext():
             if create_guild:
                 await runner.count(GUILD_IF_MISSING, {"guild_id": guild})
             row = await runner.one(_AWARD, values)
-        return None if row is None else XpAward(xp=float(row["xp"]), stored_level=int(row["level"]))
+        if row is None:
+            return None
+        if row.get("unstamped"):
+            await sessions.after_commit(partial(_note_unstamped, sessions, standings))
+        return XpAward(xp=float(row["xp"]), stored_level=int(row["level"]))
 
     @invalidates(
         n.XP_UPDATE, lambda result, *, guild_id, member_id, level: [Change(n.XP_UPDATE, guild_id, member_id)]

@@ -1,7 +1,9 @@
 """``TransactionManager``: the unit of work repositories join through a context variable.
 
-``async with db.transaction():`` opens one session; every repository call awaited inside it, from any
-repository, in the same task, uses that session, and everything commits or rolls back together. A nested
+``async with db.transaction():`` opens one connection and begins a transaction on it; every repository
+call awaited inside it, from any repository, in the same task, runs on that connection (direct
+statements on its driver connection, ORM code through a session made on first use and bound to the same
+transaction), and everything commits or rolls back together. A nested
 ``transaction()`` is a SAVEPOINT. Callbacks registered with :meth:`TransactionManager.on_commit` run
 after the outermost commit and are dropped on rollback.
 """
@@ -12,12 +14,15 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal, TypeVar
 
 from loguru import logger
-from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.util import greenlet_spawn
 
 from tux.database.core.engine import READ_ONLY_OPTION
 from tux.database.core.session import CommitCallback, SessionProvider, UnitOfWork, translated_errors
@@ -161,20 +166,37 @@ class TransactionManager:
 
     @asynccontextmanager
     async def _outermost(self, options: TransactionOptions) -> AsyncIterator[UnitOfWork]:
-        session = self._sessions.factory()
-        unit = UnitOfWork(session=session, owner=asyncio.current_task(), read_only=options.read_only)
-        token = self._sessions.bind(unit)
+        engine: AsyncEngine = self._sessions.factory.kw["bind"]
+        unit: UnitOfWork | None = None
         try:
             async with translated_errors():
-                await self._begin(session, options)
-                yield unit
-                await session.commit()
+                connection = await greenlet_spawn(_begin, engine.sync_engine, *self._settings(options))
+                unit = UnitOfWork(
+                    owner=asyncio.current_task(),
+                    connection=connection,
+                    make_session=partial(self._session_on, engine, connection, options),
+                    read_only=options.read_only,
+                )
+                token = self._sessions.bind(unit)
+                try:
+                    yield unit
+                    await greenlet_spawn(_commit, connection, _sync(unit.opened_session))
+                finally:
+                    self._sessions.unbind(token)
         except BaseException:
-            await _rollback_quietly(session)
+            if unit is not None:
+                await greenlet_spawn(_discard, unit.connection, _sync(unit.opened_session))
             raise
-        finally:
-            self._sessions.unbind(token)
-            await session.close()
+
+    def _session_on(
+        self, engine: AsyncEngine, connection: Connection, options: TransactionOptions
+    ) -> AsyncSession:
+        """The unit's session, made when ORM code first needs it: it owns the unit's transaction."""
+        bind = AsyncConnection(engine, connection)
+        session = self._sessions.factory(bind=bind, join_transaction_mode="control_fully")
+        if options.read_only:
+            _reject_writes(session.sync_session)
+        return session
 
     @asynccontextmanager
     async def _savepoint(self, unit: UnitOfWork) -> AsyncIterator[None]:
@@ -187,7 +209,8 @@ class TransactionManager:
             del unit.commit_callbacks[registered:]
             raise
 
-    async def _begin(self, session: AsyncSession, options: TransactionOptions) -> None:
+    def _settings(self, options: TransactionOptions) -> tuple[dict[str, Any], list[tuple[str, int]]]:
+        """The connection's execution options and the ``SET LOCAL`` settings (milliseconds) to apply."""
         execution_options: dict[str, Any] = {}
         if options.isolation_level is not None:
             execution_options["isolation_level"] = options.isolation_level
@@ -195,21 +218,59 @@ class TransactionManager:
             execution_options[READ_ONLY_OPTION] = True
             if not self._sessions.is_sqlite:
                 execution_options["postgresql_readonly"] = True
-            _reject_writes(session.sync_session)
-        await session.connection(execution_options=execution_options or None)
         if self._sessions.is_sqlite:
-            return
-        for setting, seconds in (
-            ("lock_timeout", options.lock_timeout),
-            ("statement_timeout", options.statement_timeout),
-        ):
-            if seconds is not None:
-                await session.execute(text(f"SET LOCAL {setting} = {max(1, round(seconds * 1000))}"))
+            return execution_options, []
+        settings = [
+            (setting, max(1, round(seconds * 1000)))
+            for setting, seconds in (
+                ("lock_timeout", options.lock_timeout),
+                ("statement_timeout", options.statement_timeout),
+            )
+            if seconds is not None
+        ]
+        return execution_options, settings
 
 
-async def _rollback_quietly(session: AsyncSession) -> None:
+def _begin(engine: Engine, execution_options: dict[str, Any], settings: list[tuple[str, int]]) -> Connection:
+    """Check out a connection and begin the unit's transaction on it, in one greenlet hop."""
+    connection = engine.connect()
+    try:
+        if execution_options:
+            connection.execution_options(**execution_options)
+        connection.begin()
+        for setting, milliseconds in settings:
+            connection.exec_driver_sql(f"SET LOCAL {setting} = {int(milliseconds)}")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _sync(session: AsyncSession | None) -> Session | None:
+    return None if session is None else session.sync_session
+
+
+def _commit(connection: Connection, session: Session | None) -> None:
+    """Commit the unit (its session flushes first when ORM code used one) and give the connection back."""
+    if session is not None:
+        session.commit()  # the session owns the connection's transaction
+        session.close()
+    else:
+        connection.commit()
+    connection.close()
+
+
+def _discard(connection: Connection | None, session: Session | None) -> None:
     """Roll back, logging rather than masking the original error if the rollback itself fails."""
     try:
-        await session.rollback()
+        if session is not None:
+            session.rollback()
+        elif connection is not None:
+            connection.rollback()
     except Exception:  # noqa: BLE001 - the original error is the one to raise
         logger.opt(exception=True).warning("rollback failed")
+    finally:
+        if session is not None:
+            session.close()
+        if connection is not None:
+            connection.close()
