@@ -80,7 +80,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "the batch writer's INSERT: table and column names quoted by the dialect's identifier "
         "preparer, one placeholder per column; every value is bound"
     ),
-    ("benchmarks/bench_batch.py", "sqlite_file"): "PRAGMA takes no bind parameters; constant settings",
     ("src/tux/database/cli/bench_bulk.py", "sqlite_writes"): "PRAGMA takes no bind parameters; constants",
     **dict.fromkeys(
         (
