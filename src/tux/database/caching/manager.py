@@ -45,7 +45,7 @@ from tux.database.caching.keys import (
 )
 from tux.database.caching.loading import ReadThrough
 from tux.database.caching.memory import MemoryLevel
-from tux.database.caching.region import CacheKey, CacheRegion, SharedLevel
+from tux.database.caching.region import CacheKey, CacheRegion, KeyMemoBudget, SharedLevel
 from tux.database.caching.snapshot import Frozen
 from tux.database.caching.stats import CacheStats, CacheStatsSnapshot
 from tux.database.caching.tickets import TicketBook
@@ -92,7 +92,8 @@ class CacheManager:
         self.config = config = config if config is not None else CacheConfig()
         self.enabled = config.enabled
         self._stats = CacheStats()
-        self._memory = MemoryLevel(config.memory_max_entries, config.memory_max_bytes)
+        self._key_memo = memo = KeyMemoBudget(config.memory_max_bytes)
+        self._memory = MemoryLevel(config.memory_max_entries, config.memory_max_bytes - memo.reserved)
         self._tickets = TicketBook(config.fill_max_age)
         self._regions: dict[str, CacheRegion[Any]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -128,20 +129,14 @@ class CacheManager:
         )
 
     def _connect_redis(self, url: str, namespace: str) -> None:
-        # redis-py (about 6 MiB with its cluster and sentinel modules) loads only when Redis is used
-        from redis.asyncio import Redis  # noqa: PLC0415
-        from redis.asyncio.retry import Retry  # noqa: PLC0415
-        from redis.backoff import NoBackoff  # noqa: PLC0415
-
         from tux.database.caching.bus import InvalidationBus  # noqa: PLC0415
+        from tux.database.caching.redis_client import RedisClient  # noqa: PLC0415
         from tux.database.caching.redis_level import RedisLevel  # noqa: PLC0415
 
-        client = Redis.from_url(
+        client = RedisClient.from_url(
             url,
             socket_timeout=self.config.redis_socket_timeout,
-            socket_connect_timeout=self.config.redis_connect_timeout,
-            retry=Retry(NoBackoff(), 0),
-            health_check_interval=0,
+            connect_timeout=self.config.redis_connect_timeout,
         )
         self._redis = RedisLevel(
             client,
@@ -219,6 +214,7 @@ class CacheManager:
                 levels=levels,
                 shared=self._shared(levels),
                 stats=stats,
+                key_memo=self._key_memo,
             )
             self._regions[kind] = region
         elif value_type is not Any and region.value_type is not value_type:

@@ -7,16 +7,19 @@ a duplicate-key error, and every insert first makes sure the guild row exists in
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from tux.database.exceptions import ValidationError
 from tux.database.models import LevelChannelBlacklist, LevelRoleMultiplier, LevelRoleReward, LevelsConfig
 from tux.database.repositories.base import SQLAlchemyRepository
 from tux.database.repositories.interfaces import ILevelsConfigRepository
 from tux.database.repositories.support import checked, finite_number, insert_guild_if_missing
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import sqlite
 
 
 class LevelsConfigRepository(SQLAlchemyRepository[LevelsConfig], ILevelsConfigRepository):
@@ -27,7 +30,11 @@ class LevelsConfigRepository(SQLAlchemyRepository[LevelsConfig], ILevelsConfigRe
     def _insert_into(
         self, model: type[LevelRoleReward] | type[LevelRoleMultiplier] | type[LevelChannelBlacklist]
     ) -> postgresql.Insert | sqlite.Insert:
-        return sqlite.insert(model) if self._sessions.is_sqlite else postgresql.insert(model)
+        if self._sessions.is_sqlite:
+            from sqlalchemy.dialects import sqlite  # noqa: PLC0415 - only on the SQLite backend
+
+            return sqlite.insert(model)
+        return postgresql.insert(model)
 
     async def role_rewards(self, guild_id: int) -> list[LevelRoleReward]:
         """Return the guild's role rewards by level, then role id."""
