@@ -33,8 +33,8 @@ import msgspec
 from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tux.database.caching.budget import MemoryBudget
 from tux.database.caching.config import CacheConfig
-from tux.database.caching.database_level import DatabaseLevel
 from tux.database.caching.keys import (
     EPOCH_TAG,
     NO_GUILD,
@@ -45,7 +45,7 @@ from tux.database.caching.keys import (
 )
 from tux.database.caching.loading import ReadThrough
 from tux.database.caching.memory import MemoryLevel
-from tux.database.caching.region import CacheKey, CacheRegion, KeyMemoBudget, SharedLevel
+from tux.database.caching.region import CacheKey, CacheRegion, SharedLevel
 from tux.database.caching.snapshot import Frozen
 from tux.database.caching.stats import CacheStats, CacheStatsSnapshot
 from tux.database.caching.tickets import TicketBook
@@ -56,6 +56,7 @@ from tux.database.settings import DatabaseSettings
 
 if TYPE_CHECKING:
     from tux.database.caching.bus import InvalidationBus
+    from tux.database.caching.database_level import DatabaseLevel
     from tux.database.caching.redis_level import RedisLevel
 
 __all__ = ["CacheLevel", "CacheManager"]
@@ -92,8 +93,9 @@ class CacheManager:
         self.config = config = config if config is not None else CacheConfig()
         self.enabled = config.enabled
         self._stats = CacheStats()
-        self._key_memo = memo = KeyMemoBudget(config.memory_max_bytes)
-        self._memory = MemoryLevel(config.memory_max_entries, config.memory_max_bytes - memo.reserved)
+        budget = MemoryBudget.of(config.memory_max_bytes)
+        self._key_memo = budget.key_memo
+        self._memory = MemoryLevel(config.memory_max_entries, budget.level_bytes)
         self._tickets = TicketBook(config.fill_max_age)
         self._regions: dict[str, CacheRegion[Any]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -104,6 +106,8 @@ class CacheManager:
         if self.enabled and redis_url is not None:
             self._connect_redis(redis_url, namespace)
         if self.enabled and engine is not None and config.uses_database(redis=redis_url is not None):
+            from tux.database.caching.database_level import DatabaseLevel  # noqa: PLC0415 - not with Redis
+
             self._database = DatabaseLevel(
                 engine, sessions, config=config, stats=self._stats, spawn=self._spawn
             )

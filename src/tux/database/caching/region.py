@@ -13,6 +13,7 @@ from __future__ import annotations
 from itertools import islice
 from typing import Any, Generic, Protocol, TypeVar
 
+from tux.database.caching.budget import KeyMemoBudget
 from tux.database.caching.config import CachePolicy
 from tux.database.caching.keys import check_kind, key_name, tags_of
 from tux.database.caching.serialization import Codec, fingerprint
@@ -20,35 +21,6 @@ from tux.database.caching.stats import RegionStats
 from tux.database.caching.types import CacheLevel, StoreResult
 
 V = TypeVar("V")
-KEY_MEMO_SHARE = 8
-"""The memos of per-guild keys (no parts) of all regions together take at most ``1/KEY_MEMO_SHARE``
-of the memory budget, reserved out of it: the memory level gets the rest. A memoized key makes the
-hottest lookups (guild config, prefix) allocate nothing; at 32 MiB the memos hold 17,476 keys, several
-per guild for the largest shard Discord allows."""
-KEY_MEMO_ENTRY_BYTES = 240
-"""What one memoized key keeps alive: its dict slot, the guild id, the key and its name (about 217
-bytes measured with ``tracemalloc`` over 60,000 keys; a dict just grown holds more per key)."""
-
-
-class KeyMemoBudget:
-    """How many per-guild keys the regions of one cache may memoize together.
-
-    Parameters
-    ----------
-    max_bytes
-        The cache's memory budget; the memos take ``1/KEY_MEMO_SHARE`` of it (:attr:`reserved`).
-    """
-
-    __slots__ = ("capacity", "held")
-
-    def __init__(self, max_bytes: int) -> None:
-        self.capacity = max_bytes // KEY_MEMO_SHARE // KEY_MEMO_ENTRY_BYTES
-        self.held = 0
-
-    @property
-    def reserved(self) -> int:
-        """The bytes of the budget the memos may use."""
-        return self.capacity * KEY_MEMO_ENTRY_BYTES
 
 
 class CacheKey(Generic[V]):
