@@ -4,7 +4,8 @@ Each check runs in a fresh interpreter (``sys.modules`` of the test process hold
 imported), in a scratch working directory (a ``.env`` there would load python-dotenv). alembic and
 mako are for migrations, typer, rich and click for the CLI, sentry-sdk and prometheus-client are
 optional extras: none of them may load before they are used. Within the package, the services, the bulk
-writer and the index advisor load on first use, and a process on PostgreSQL never loads ``sqlite3``.
+writer and the index advisor load on first use, and a process on PostgreSQL loads neither ``sqlite3`` nor
+SQLAlchemy's SQLite dialect.
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ def packages():
     tops = {name.partition(".")[0] for name in sys.modules}
     return sorted(top for top in tops - sys.stdlib_module_names if not top.startswith("_"))
 
+WATCHED = ("tux.database.", "sqlite3", "sqlalchemy.dialects.sqlite")
+
 def watched():
-    return sorted(name for name in sys.modules if name.startswith(("tux.database.", "sqlite3")))
+    return sorted(name for name in sys.modules if name.startswith(WATCHED))
 
 import tux.database
 report = {"import": packages()}
@@ -115,7 +118,8 @@ async def test_services_bulk_writes_and_index_advice_load_on_first_use(
     used = loaded_by(loaded["used modules"], ON_FIRST_USE)
     assert {"tux.database.services.moderation", "tux.database.operations.batch"} <= used
     assert "tux.database.optimization.indexes" in used
-    assert ("sqlite3" in loaded["connected modules"]) == (backend == "sqlite")
+    for sqlite_only in ("sqlite3", "sqlalchemy.dialects.sqlite"):
+        assert (sqlite_only in loaded["connected modules"]) == (backend == "sqlite"), sqlite_only
 
 
 async def test_settings_load_python_dotenv_only_when_a_dotenv_file_exists(
