@@ -25,8 +25,9 @@ CONSTANT = 2 * MIB
 """The small constant: what the interpreter allocates during the run besides the cache (0.2 MiB measured
 under a 256 KiB bound), and the allocator's variation between runs."""
 LEAK_TOLERANCE = 2 * MIB
-"""Growth allowed between the second and the last quarter of the run: a leak of 8 bytes per operation
-over the full soak's last 500,000 operations would not pass it."""
+"""Growth allowed between the third and the last quarter of the run (the allocator settles for about
+half of the full soak under 32 MiB): a leak of 9 bytes per operation over the full soak's last 250,000
+operations would not pass it."""
 BOUNDS = (8 * MIB, CacheConfig().memory_max_bytes) if LONG else (2 * MIB,)
 
 
@@ -47,7 +48,7 @@ def test_a_long_soak_keeps_rss_within_the_cache_bound_and_latency_flat(bound: in
     peak = max(grown)
     assert peak <= bound + CONSTANT, f"RSS grew {peak / MIB:.1f} MiB under a {bound // MIB} MiB bound"
     quarter = len(grown) // 4
-    settled, last = statistics.median(grown[quarter : 2 * quarter]), statistics.median(grown[-quarter:])
+    settled, last = statistics.median(grown[2 * quarter : 3 * quarter]), statistics.median(grown[-quarter:])
     assert last - settled <= LEAK_TOLERANCE, f"RSS grew {(last - settled) / MIB:.1f} MiB after settling"
     cpu = figures["batch_cpu_seconds_per_operation"]
     early, late = statistics.median(cpu[quarter : 2 * quarter]), statistics.median(cpu[-quarter:])

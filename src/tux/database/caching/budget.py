@@ -5,9 +5,10 @@ level counts. Three things share it:
 
 - the memos of per-guild keys (:class:`KeyMemoBudget`), ``1/KEY_MEMO_SHARE`` of it, reserved;
 - the allocator's headroom: under churn (entries evicted, invalidated and refilled all the time)
-  CPython's allocator holds partly used pools and the level's dict keeps spare slots, so the process
-  grows by more than the objects it keeps: 1.2x their bytes measured after a million operations (the
-  soak in ``tests/reliability``). ``1/ALLOCATOR_SHARE`` of what the memos leave is kept for it;
+  CPython's allocator holds partly used pools and arenas and the dicts keep spare and retired tables,
+  so the process grows by more than the objects it keeps: 1.2x (32 MiB) to 1.5x (8 MiB) their bytes
+  after a million operations (the soak in ``tests/reliability``). ``1/ALLOCATOR_SHARE`` of what the
+  memos leave is kept for it;
 - the memory level, by :func:`~tux.database.caching.memory.entry_size`: the rest.
 """
 
@@ -21,8 +22,9 @@ At 32 MiB they hold 17,476 keys, several per guild for the largest shard Discord
 KEY_MEMO_ENTRY_BYTES = 240
 """What one memoized key keeps alive: its dict slot, the guild id, the key and its name (about 217
 bytes measured with ``tracemalloc`` over 60,000 keys; a dict just grown holds more per key)."""
-ALLOCATOR_SHARE = 6
-"""``1/ALLOCATOR_SHARE`` of what the memos leave is the allocator's headroom (RSS 1.2x object bytes)."""
+ALLOCATOR_SHARE = 4
+"""``1/ALLOCATOR_SHARE`` of what the memos leave is the allocator's headroom: of the default 32 MiB, the
+memos get 4 MiB, the headroom 7 MiB and the level 21 MiB, about 57,000 guild configs."""
 
 
 class KeyMemoBudget:
