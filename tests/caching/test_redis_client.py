@@ -25,6 +25,7 @@ async def client(redis_namespace: str) -> AsyncIterator[RedisClient]:
 def test_a_url_gives_server_credentials_and_database() -> None:
     address = Address.from_url("rediss://bot:p%40ss@cache.internal:6380/3")
     assert address == Address("cache.internal", 6380, None, True, "bot", "p@ss", 3)
+    assert "p@ss" not in repr(address)
     assert Address.from_url("redis://:pw@127.0.0.1?db=5").db == 5
     assert Address.from_url("unix:///run/redis.sock?db=2") == Address(path="/run/redis.sock", db=2)
 

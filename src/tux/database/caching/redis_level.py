@@ -113,7 +113,7 @@ return 0
 class _Layout(NamedTuple):
     """The Redis keys of one cache key.
 
-    Built once per key and encoded: they are on every operation's path, and redis-py passes ``bytes``
+    Built once per key and encoded: they are on every operation's path, and the client passes ``bytes``
     through untouched.
     """
 
