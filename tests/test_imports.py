@@ -3,7 +3,9 @@
 Each check runs in a fresh interpreter (``sys.modules`` of the test process holds everything the suite
 imported), in a scratch working directory (a ``.env`` there would load python-dotenv). alembic and
 mako are for migrations, typer, rich and click for the CLI, sentry-sdk and prometheus-client are
-optional extras: none of them may load before they are used.
+optional extras: none of them may load before they are used. Within the package, the services, the bulk
+writer and the index advisor load on first use, and a process on PostgreSQL loads neither ``sqlite3`` nor
+SQLAlchemy's SQLite dialect.
 """
 
 from __future__ import annotations
@@ -24,8 +26,17 @@ CONNECTED = {
     "sqlalchemy",
     "typing_extensions",
 }
-"""Third-party packages a connected ``Database`` loads on every backend besides its driver and Redis client
-(and Cython's runtime)."""
+"""Third-party packages a connected ``Database`` loads on every backend besides its driver (and Cython's
+runtime); the cache talks to Redis through a client of its own, redis-py and hiredis are for the CLI."""
+ON_FIRST_USE = (
+    "tux.database.services",
+    "tux.database.operations",
+    "tux.database.optimization.indexes",
+    "tux.database.optimization.planner",
+    "tux.database.optimization.catalog",
+)
+"""Modules a connected ``Database`` loads only when ``db.<domain>_service``, ``db.batch`` or
+``db.index_optimizer`` is first used."""
 
 SCRIPT = """
 import asyncio, json, sys
@@ -33,6 +44,11 @@ import asyncio, json, sys
 def packages():
     tops = {name.partition(".")[0] for name in sys.modules}
     return sorted(top for top in tops - sys.stdlib_module_names if not top.startswith("_"))
+
+WATCHED = ("tux.database.", "sqlite3", "sqlalchemy.dialects.sqlite")
+
+def watched():
+    return sorted(name for name in sys.modules if name.startswith(WATCHED))
 
 import tux.database
 report = {"import": packages()}
@@ -44,6 +60,9 @@ async def main(url, redis_url):
         async with db.transaction():
             await db.guild_configs.find_by_id(2)
         report["connected"] = packages()
+        report["connected modules"] = watched()
+        db.moderation_service, db.batch, db.index_optimizer
+        report["used modules"] = watched()
         await db.migrate()
         report["migrated"] = packages()
 
@@ -79,10 +98,28 @@ async def test_a_connected_database_loads_nothing_that_runs_once(
     redis_url = REDIS_URL if backend == "postgresql" else ""
     loaded = await loaded_packages(database_url, redis_url, redis_namespace, tmp_path)
     assert loaded["import"] == {"tux"}, "import tux.database loads no layer until Database is used"
-    drivers = {"asyncpg", "redis", "hiredis"} if backend == "postgresql" else {"aiosqlite"}
+    drivers = {"asyncpg"} if backend == "postgresql" else {"aiosqlite"}
     assert loaded["connected"] - {"tux"} == CONNECTED | drivers
     assert not loaded["connected"] & (RUN_ONCE | OPTIONAL)
     assert {"alembic", "mako"} <= loaded["migrated"], "the check sees a package once it is used"
+
+
+def loaded_by(modules: set[str], prefixes: tuple[str, ...]) -> set[str]:
+    """The names in ``modules`` that start with one of ``prefixes``."""
+    return {name for name in modules if name.startswith(prefixes)}
+
+
+async def test_services_bulk_writes_and_index_advice_load_on_first_use(
+    backend: str, database_url: str, redis_namespace: str, tmp_path: Path
+) -> None:
+    redis_url = REDIS_URL if backend == "postgresql" else ""
+    loaded = await loaded_packages(database_url, redis_url, redis_namespace, tmp_path)
+    assert not loaded_by(loaded["connected modules"], ON_FIRST_USE)
+    used = loaded_by(loaded["used modules"], ON_FIRST_USE)
+    assert {"tux.database.services.moderation", "tux.database.operations.batch"} <= used
+    assert "tux.database.optimization.indexes" in used
+    for sqlite_only in ("sqlite3", "sqlalchemy.dialects.sqlite"):
+        assert (sqlite_only in loaded["connected modules"]) == (backend == "sqlite"), sqlite_only
 
 
 async def test_settings_load_python_dotenv_only_when_a_dotenv_file_exists(

@@ -21,10 +21,8 @@ from tux.database.caching import CacheConfig, CacheManager
 from tux.database.core.client import DatabaseClient
 from tux.database.core.session import UnitOfWork
 from tux.database.exceptions import ConfigurationError, ValidationError
-from tux.database.operations.batch import BatchOperationManager
 from tux.database.optimization.connection import ConnectionPoolOptimizer
 from tux.database.optimization.export import build_query_optimizer
-from tux.database.optimization.indexes import IndexOptimizer
 from tux.database.repositories.afk import AfkRepository
 from tux.database.repositories.audit_log import AuditLogRepository
 from tux.database.repositories.cached import CacheWrapper
@@ -56,17 +54,19 @@ from tux.database.repositories.registry import RepositoryRegistry
 from tux.database.repositories.reminders import ReminderRepository
 from tux.database.repositories.snippets import SnippetRepository
 from tux.database.repositories.starboard import StarboardMessageRepository, StarboardRepository
-from tux.database.services.afk import AfkService
-from tux.database.services.guild_setup import GuildSetupService
-from tux.database.services.levels import LevelsService
-from tux.database.services.moderation import ModerationService
-from tux.database.services.reminders import ReminderService
-from tux.database.services.snippets import SnippetService
 from tux.database.settings import DatabaseSettings
 from tux.database.transactions.patterns import IsolationLevel, TransactionManager
 
 if TYPE_CHECKING:
     from tux.database.controllers import DatabaseController
+    from tux.database.operations.batch import BatchOperationManager
+    from tux.database.optimization.indexes import IndexOptimizer
+    from tux.database.services.afk import AfkService
+    from tux.database.services.guild_setup import GuildSetupService
+    from tux.database.services.levels import LevelsService
+    from tux.database.services.moderation import ModerationService
+    from tux.database.services.reminders import ReminderService
+    from tux.database.services.snippets import SnippetService
 
 
 def build_settings(
@@ -116,7 +116,6 @@ class Database:
         self.settings = build_settings(database_url, redis_url, overrides)
         self.client = DatabaseClient(self.settings)
         self.query_optimizer = build_query_optimizer(self.settings, self.client)
-        self.index_optimizer = IndexOptimizer(self.client, self.query_optimizer)
         self.cache = build_cache(self.settings, self.client)
         self.registry = RepositoryRegistry(
             CacheWrapper(self.cache, self.client.sessions) if self.cache.enabled else None
@@ -136,8 +135,6 @@ class Database:
         self.reminders = self.registry.get_repository(IReminderRepository)
         self.starboards = self.registry.get_repository(IStarboardRepository)
         self.starboard_messages = self.registry.get_repository(IStarboardMessageRepository)
-        self._create_services()
-        self.batch = BatchOperationManager(self.client, cache=self.cache, transactions=self.transactions)
         self.pool_optimizer = (
             ConnectionPoolOptimizer(self.client) if self.settings.pool_monitor_enabled else None
         )
@@ -163,28 +160,87 @@ class Database:
         register(IStarboardMessageRepository, StarboardMessageRepository(sessions))
         register(ILevelsActivityRepository, LevelsActivityRepository(sessions))
 
-    def _create_services(self) -> None:
-        """Build the services: ``db.<domain>_service`` beside the repositories named for their rows."""
-        tx = self.transactions
-        self.moderation_service = ModerationService(
-            tx, cases=self.cases, member_status=self.member_status, audit_log=self.audit_log
+    # The services are built on first use: a bot that never moderates never loads the moderation rules.
+
+    @cached_property
+    def moderation_service(self) -> ModerationService:
+        """Cases, with the member status and audit entries each one implies."""
+        from tux.database.services.moderation import ModerationService  # noqa: PLC0415 - built on first use
+
+        return ModerationService(
+            self.transactions, cases=self.cases, member_status=self.member_status, audit_log=self.audit_log
         )
-        self.snippet_service = SnippetService(
-            tx, snippets=self.snippets, member_status=self.member_status, guilds=self.guilds
+
+    @cached_property
+    def snippet_service(self) -> SnippetService:
+        """Snippets, with the snippet bans and the guild row they need."""
+        from tux.database.services.snippets import SnippetService  # noqa: PLC0415 - built on first use
+
+        return SnippetService(
+            self.transactions, snippets=self.snippets, member_status=self.member_status, guilds=self.guilds
         )
-        self.levels_service = LevelsService(
-            tx,
+
+    @cached_property
+    def levels_service(self) -> LevelsService:
+        """XP awards, levels and role rewards."""
+        from tux.database.services.levels import LevelsService  # noqa: PLC0415 - built on first use
+
+        return LevelsService(
+            self.transactions,
             levels=self.levels,
             levels_config=self.levels_config,
             activity=self.registry.get_repository(ILevelsActivityRepository),
         )
-        self.guild_setup_service = GuildSetupService(
-            tx, guilds=self.guilds, guild_configs=self.guild_configs, permissions=self.permissions
+
+    @cached_property
+    def guild_setup_service(self) -> GuildSetupService:
+        """A guild's onboarding: its row, its config and its permission ranks."""
+        from tux.database.services.guild_setup import GuildSetupService  # noqa: PLC0415 - built on first use
+
+        return GuildSetupService(
+            self.transactions,
+            guilds=self.guilds,
+            guild_configs=self.guild_configs,
+            permissions=self.permissions,
         )
-        self.afk_service = AfkService(tx, afk=self.afk)
-        self.reminder_service = ReminderService(tx, reminders=self.reminders, guilds=self.guilds)
-        self.moderation = self.moderation_service  # the names before the rule, kept for callers
-        self.guild_setup = self.guild_setup_service
+
+    @cached_property
+    def afk_service(self) -> AfkService:
+        """AFK status of members."""
+        from tux.database.services.afk import AfkService  # noqa: PLC0415 - built on first use
+
+        return AfkService(self.transactions, afk=self.afk)
+
+    @cached_property
+    def reminder_service(self) -> ReminderService:
+        """Reminders and their delivery."""
+        from tux.database.services.reminders import ReminderService  # noqa: PLC0415 - built on first use
+
+        return ReminderService(self.transactions, reminders=self.reminders, guilds=self.guilds)
+
+    @property
+    def moderation(self) -> ModerationService:
+        """``moderation_service`` by its name before the ``<domain>_service`` rule, kept for callers."""
+        return self.moderation_service
+
+    @property
+    def guild_setup(self) -> GuildSetupService:
+        """``guild_setup_service`` by its name before the ``<domain>_service`` rule, kept for callers."""
+        return self.guild_setup_service
+
+    @cached_property
+    def index_optimizer(self) -> IndexOptimizer:
+        """Planner-checked index advice on what ``query_optimizer`` observed (built on first use)."""
+        from tux.database.optimization.indexes import IndexOptimizer  # noqa: PLC0415 - advice is occasional
+
+        return IndexOptimizer(self.client, self.query_optimizer)
+
+    @cached_property
+    def batch(self) -> BatchOperationManager:
+        """Bulk writes through any repository (built on first use)."""
+        from tux.database.operations.batch import BatchOperationManager  # noqa: PLC0415 - bulk loads are rare
+
+        return BatchOperationManager(self.client, cache=self.cache, transactions=self.transactions)
 
     @cached_property
     def controller(self) -> DatabaseController:

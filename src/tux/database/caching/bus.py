@@ -21,11 +21,10 @@ from typing import Any
 
 import msgspec
 from loguru import logger
-from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
 
 from tux.database.caching.config import CacheConfig
 from tux.database.caching.keys import EPOCH_TAG, Targets
+from tux.database.caching.redis_client import PubSub, RedisClient
 from tux.database.caching.redis_level import FAILURES
 from tux.database.caching.stats import CacheStats
 from tux.database.exceptions import ConnectionLostError
@@ -67,7 +66,7 @@ class InvalidationBus:
 
     def __init__(
         self,
-        client: Redis,
+        client: RedisClient,
         channel: str,
         *,
         origin: bytes,
@@ -125,7 +124,7 @@ class InvalidationBus:
         try:
             async with asyncio.timeout(self._config.bus_ping_timeout):
                 await pubsub.subscribe(self._channel)
-                while not _is(await pubsub.get_message(timeout=self._config.bus_ping_timeout), "subscribe"):
+                while not _is(await pubsub.get_message(within=self._config.bus_ping_timeout), "subscribe"):
                     pass
             self.connected = True
             self._on_up()
@@ -138,7 +137,7 @@ class InvalidationBus:
         """Deliver messages; ping when idle and give up when a ping is not answered in time."""
         ping_sent: float | None = None
         while True:
-            message = await pubsub.get_message(timeout=self._config.bus_ping_interval)
+            message = await pubsub.get_message(within=self._config.bus_ping_interval)
             now = time.monotonic()
             if message is None:
                 if ping_sent is None:
@@ -178,6 +177,6 @@ def _is(message: dict[str, Any] | None, kind: str) -> bool:
 
 async def _close_quietly(pubsub: PubSub) -> None:
     try:
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await pubsub.aclose()
     except FAILURES as error:
         logger.debug("closing the bus subscription failed: {}", error)

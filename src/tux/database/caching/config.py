@@ -126,8 +126,9 @@ class CacheConfig:
 
     Timeouts are in seconds. The Redis timeouts are short on purpose: the cache is an optimization, and
     a dead or blackholed Redis must cost a caller milliseconds, not seconds. The memory level's default
-    budget, 32 MiB (about 85,000 guild configs), keeps a bot process's cache under 50 MB with room for
-    everything else it holds.
+    budget, 32 MiB, keeps a bot process's cache under 50 MB with room for everything else it holds: it
+    bounds the cache's resident memory, key memos and allocator headroom included (about 57,000 guild
+    configs; :mod:`~tux.database.caching.budget`).
     """
 
     enabled: bool = True

@@ -33,8 +33,8 @@ import msgspec
 from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tux.database.caching.budget import MemoryBudget
 from tux.database.caching.config import CacheConfig, CachePolicy
-from tux.database.caching.database_level import DatabaseLevel
 from tux.database.caching.keys import (
     EPOCH_TAG,
     NO_GUILD,
@@ -56,6 +56,7 @@ from tux.database.settings import DatabaseSettings
 
 if TYPE_CHECKING:
     from tux.database.caching.bus import InvalidationBus
+    from tux.database.caching.database_level import DatabaseLevel
     from tux.database.caching.redis_level import RedisLevel
 
 __all__ = ["CacheLevel", "CacheManager"]
@@ -92,7 +93,9 @@ class CacheManager:
         self.config = config = config if config is not None else CacheConfig()
         self.enabled = config.enabled
         self._stats = CacheStats()
-        self._memory = MemoryLevel(config.memory_max_entries, config.memory_max_bytes)
+        budget = MemoryBudget.of(config.memory_max_bytes)
+        self._key_memo = budget.key_memo
+        self._memory = MemoryLevel(config.memory_max_entries, budget.level_bytes)
         self._tickets = TicketBook(config.fill_max_age)
         self._regions: dict[str, CacheRegion[Any]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -103,6 +106,8 @@ class CacheManager:
         if self.enabled and redis_url is not None:
             self._connect_redis(redis_url, namespace)
         if self.enabled and engine is not None and config.uses_database(redis=redis_url is not None):
+            from tux.database.caching.database_level import DatabaseLevel  # noqa: PLC0415 - not with Redis
+
             self._database = DatabaseLevel(
                 engine, sessions, config=config, stats=self._stats, spawn=self._spawn
             )
@@ -128,20 +133,14 @@ class CacheManager:
         )
 
     def _connect_redis(self, url: str, namespace: str) -> None:
-        # redis-py (about 6 MiB with its cluster and sentinel modules) loads only when Redis is used
-        from redis.asyncio import Redis  # noqa: PLC0415
-        from redis.asyncio.retry import Retry  # noqa: PLC0415
-        from redis.backoff import NoBackoff  # noqa: PLC0415
-
         from tux.database.caching.bus import InvalidationBus  # noqa: PLC0415
+        from tux.database.caching.redis_client import RedisClient  # noqa: PLC0415
         from tux.database.caching.redis_level import RedisLevel  # noqa: PLC0415
 
-        client = Redis.from_url(
+        client = RedisClient.from_url(
             url,
             socket_timeout=self.config.redis_socket_timeout,
-            socket_connect_timeout=self.config.redis_connect_timeout,
-            retry=Retry(NoBackoff(), 0),
-            health_check_interval=0,
+            connect_timeout=self.config.redis_connect_timeout,
         )
         self._redis = RedisLevel(
             client,
@@ -219,6 +218,7 @@ class CacheManager:
                 levels=levels,
                 shared=self._shared(levels),
                 stats=stats,
+                key_memo=self._key_memo,
             )
             self._regions[kind] = region
         elif value_type is not Any and region.value_type is not value_type:

@@ -40,12 +40,11 @@ from typing import Any, NamedTuple, cast
 
 import msgspec
 from loguru import logger
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from tux.database.caching.circuit import CircuitBreaker
 from tux.database.caching.config import CacheConfig
 from tux.database.caching.keys import EPOCH_TAG, Targets, tags_of
+from tux.database.caching.redis_client import RedisClient, RedisError
 from tux.database.caching.region import CacheKey
 from tux.database.caching.serialization import SCHEMA_VERSION, new_stamp, unframe
 from tux.database.caching.stats import CacheStats
@@ -114,7 +113,7 @@ return 0
 class _Layout(NamedTuple):
     """The Redis keys of one cache key.
 
-    Built once per key and encoded: they are on every operation's path, and redis-py passes ``bytes``
+    Built once per key and encoded: they are on every operation's path, and the client passes ``bytes``
     through untouched.
     """
 
@@ -144,7 +143,7 @@ class RedisLevel:
     Parameters
     ----------
     client
-        A redis-py asyncio client with short timeouts and no retries.
+        The cache's Redis client (short timeouts, no retries).
     namespace
         The deployment's key namespace.
     config
@@ -159,7 +158,7 @@ class RedisLevel:
 
     def __init__(
         self,
-        client: Redis,
+        client: RedisClient,
         *,
         namespace: str,
         config: CacheConfig,
@@ -225,7 +224,7 @@ class RedisLevel:
             stamps = b"".join(stamp_values)
         except TypeError:  # a stamp is missing: everything under it is stale
             return MISS
-        return MISS if entry is None else self._decode(key, cast(bytes, entry), stamps)
+        return MISS if entry is None else self._decode(key, entry, stamps)
 
     def _decode(self, key: CacheKey[Any], entry: bytes, stamps: bytes) -> object | NotFound | Miss:
         """Return the value of ``entry`` if it was filled under ``stamps``, else ``MISS``."""
@@ -301,7 +300,7 @@ class RedisLevel:
         args: list[bytes | int] = [body, _ms(ttl), self._guard_ms(key), _ms(self._config.tag_ttl)]
         args += [new_stamp() for _ in range(4)]
         try:
-            async with self._client.pipeline(transaction=False) as pipe:
+            async with self._client.pipeline() as pipe:
                 layout = self._layout(key.name, key.region.fingerprint)
                 await self._put(keys=[layout.entry, *layout.stamps], args=args, client=pipe)
                 pipe.publish(self.channel, message)
@@ -325,7 +324,7 @@ class RedisLevel:
         for name, fp in entries:
             doomed += [f"{self._prefix}e:{fp}:{name}", f"{self._prefix}l:{fp}:{name}"]
         try:
-            async with self._client.pipeline(transaction=False) as pipe:
+            async with self._client.pipeline() as pipe:
                 if doomed:
                     pipe.delete(*doomed)
                 pipe.publish(self.channel, message)
@@ -375,7 +374,7 @@ class RedisLevel:
             await asyncio.sleep(delay)
             try:
                 await self._client.ping()
-                async with self._client.pipeline(transaction=False) as pipe:
+                async with self._client.pipeline() as pipe:
                     pipe.delete(self._tag_key(EPOCH_TAG))
                     pipe.publish(self.channel, self._flush_message())
                     await pipe.execute()

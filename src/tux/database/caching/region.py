@@ -10,8 +10,10 @@ this module imports the manager or the levels, so the package has no import cycl
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any, Generic, Protocol, TypeVar
 
+from tux.database.caching.budget import KeyMemoBudget
 from tux.database.caching.config import CachePolicy
 from tux.database.caching.keys import check_kind, key_name, tags_of
 from tux.database.caching.serialization import Codec, fingerprint
@@ -19,9 +21,6 @@ from tux.database.caching.stats import RegionStats
 from tux.database.caching.types import CacheLevel, StoreResult
 
 V = TypeVar("V")
-GUILD_KEY_MEMO_SIZE = 65_536
-"""Per-guild keys (no parts) are built once and reused: the hottest lookups (guild config, prefix)
-then allocate nothing. The memo is dropped whole when it reaches this size."""
 
 
 class CacheKey(Generic[V]):
@@ -111,6 +110,8 @@ class CacheRegion(Generic[V]):
         The levels this region uses, fastest first (policy levels that are configured and enabled).
     shared
         The level objects of ``levels`` below memory, in order (what a miss reads through).
+    key_memo
+        The budget of memoized per-guild keys this region shares with the others of its cache.
     """
 
     __slots__ = (
@@ -135,8 +136,9 @@ class CacheRegion(Generic[V]):
         levels: tuple[CacheLevel, ...],
         shared: tuple[SharedLevel, ...],
         stats: RegionStats,
+        key_memo: KeyMemoBudget,
     ) -> None:
-        self.guild_keys = GuildKeys(self)
+        self.guild_keys = GuildKeys(self, key_memo)
         """``guild_keys[guild_id]``: the key of this type's value for a guild, made once (an ``int``
         id; a new one is checked). A dictionary lookup on the hot path, not a call."""
         self.kind = check_kind(kind)
@@ -162,15 +164,26 @@ class CacheRegion(Generic[V]):
 
 
 class GuildKeys(dict[int, CacheKey[V]]):
-    """The memo of a region's per-guild keys; a missing one is built, and the memo is bounded."""
+    """The memo of a region's per-guild keys; a missing one is built and kept within ``budget``.
 
-    def __init__(self, region: CacheRegion[V]) -> None:
+    When the regions' memos together are full, this one forgets its oldest half (at least one key)
+    before keeping the new key: a guild still read is memoized again at once, so the hot keys stay
+    while the memo never holds more than the budget's capacity plus one key per region.
+    """
+
+    def __init__(self, region: CacheRegion[V], budget: KeyMemoBudget) -> None:
         super().__init__()
         self._region = region
+        self._budget = budget
 
     def __missing__(self, guild_id: int) -> CacheKey[V]:
-        if len(self) >= GUILD_KEY_MEMO_SIZE:
-            self.clear()
+        budget = self._budget
+        if budget.held >= budget.capacity and self:
+            oldest = list(islice(self, (len(self) + 1) // 2))
+            for old in oldest:
+                del self[old]
+            budget.held -= len(oldest)
         region = self._region
         key = self[guild_id] = CacheKey(region, guild_id, key_name(region.kind, guild_id, ()))
+        budget.held += 1
         return key

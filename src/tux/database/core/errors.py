@@ -3,14 +3,15 @@
 PostgreSQL errors are classified by SQLSTATE, SQLite errors by their extended result code
 (``sqlite3.Error.sqlite_errorcode``). Message text is only ever used to *describe* an error, never to
 decide what it is. A lost connection is reported as :class:`ConnectionLostError`, never as an integrity
-error.
+error. ``sqlite3`` is not imported here: an error can only be one of its own once the SQLite driver has
+loaded it, so a process on PostgreSQL never loads it.
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
 import sys
+from typing import TYPE_CHECKING, TypeGuard
 
 from sqlalchemy import exc as sa_exc
 
@@ -27,6 +28,9 @@ from tux.database.exceptions import (
     TransientError,
     ValidationError,
 )
+
+if TYPE_CHECKING:
+    import sqlite3
 
 _PG_EXACT: dict[str, type[DatabaseError]] = {
     "23505": ConflictError,
@@ -70,13 +74,19 @@ _SQLITE_CONSTRAINT_NAME = re.compile(
 )
 
 
+def _is_sqlite_error(error: BaseException) -> TypeGuard[sqlite3.Error]:
+    """Whether ``error`` is a ``sqlite3.Error`` (never, while nothing has imported ``sqlite3``)."""
+    module = sys.modules.get("sqlite3")
+    return module is not None and isinstance(error, module.Error)
+
+
 def _unwrap(error: BaseException) -> BaseException:
     """Return the driver's own exception behind SQLAlchemy's and the async adapter's wrappers."""
     current: BaseException = error
     if isinstance(current, sa_exc.DBAPIError) and current.orig is not None:
         current = current.orig
     cause = current.__cause__
-    if cause is not None and not isinstance(current, sqlite3.Error):
+    if cause is not None and not _is_sqlite_error(current):
         return cause
     return current
 
@@ -98,7 +108,7 @@ def _constraint_of(driver_error: BaseException) -> str | None:
     name = getattr(driver_error, "constraint_name", None)
     if isinstance(name, str):
         return name
-    if isinstance(driver_error, sqlite3.Error):
+    if _is_sqlite_error(driver_error):
         match = _SQLITE_CONSTRAINT_NAME.search(str(driver_error))
         return (match.group("index") or match.group("name")) if match else None
     return None
@@ -119,8 +129,8 @@ def _is_disconnect(error: BaseException) -> bool:
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return True
     driver_error = _unwrap(error)
-    return isinstance(driver_error, (ConnectionError, OSError, TimeoutError)) and not isinstance(
-        driver_error, sqlite3.Error
+    return isinstance(driver_error, (ConnectionError, OSError, TimeoutError)) and not _is_sqlite_error(
+        driver_error
     )
 
 
@@ -130,7 +140,7 @@ def _is_driver_error(error: BaseException) -> bool:
     asyncpg's client-side errors carry no SQLSTATE. asyncpg is only consulted when it is loaded: an
     error of it cannot exist before, and SQLite-only processes never load it.
     """
-    if isinstance(error, (sa_exc.DBAPIError, sa_exc.InterfaceError, sqlite3.Error)):
+    if isinstance(error, (sa_exc.DBAPIError, sa_exc.InterfaceError)) or _is_sqlite_error(error):
         return True
     asyncpg = sys.modules.get("asyncpg")
     return asyncpg is not None and isinstance(
@@ -155,7 +165,7 @@ def translate_error(error: BaseException) -> DatabaseError | None:
     sqlstate = sqlstate_of(error)
     if sqlstate is not None:
         kind = _classify_postgres(sqlstate)
-    elif isinstance(driver_error, sqlite3.Error):
+    elif _is_sqlite_error(driver_error):
         kind = _classify_sqlite(driver_error)
     if kind is None:
         if sqlstate is not None or _is_driver_error(error) or _is_driver_error(driver_error):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, column
+from sqlalchemy import CheckConstraint, ForeignKey, String, column
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tux.database.models._columns import length_between, positive
+from tux.database.models._columns import length_between, partial_index, positive
 from tux.database.models.base import Base, DiscordId, utcnow
 
 
@@ -25,12 +25,7 @@ class AFK(Base):
         length_between("nickname", 0, 100),
         length_between("reason", 0, 500),
         CheckConstraint("until IS NULL OR until > since", name="until_after_since"),
-        Index(
-            "ix_afk_until",
-            "until",
-            postgresql_where=column("until").is_not(None),
-            sqlite_where=column("until").is_not(None),
-        ),
+        partial_index("ix_afk_until", "until", where=column("until").is_not(None)),
     )
 
     guild_id: Mapped[int] = mapped_column(

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint, column, not_
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tux.database.models._columns import JsonType, length_between, positive, text_enum
+from tux.database.models._columns import JsonType, length_between, partial_index, positive, text_enum
 from tux.database.models.base import AutoIncrementId, Base, DiscordId, utcnow
 from tux.database.models.enums import CaseStatus, CaseType
 
@@ -52,12 +52,7 @@ class Case(Base):
             "case_type",
             "case_number",
         ),
-        Index(
-            "ix_cases_tempban_pending",
-            "case_expires_at",
-            postgresql_where=_UNPROCESSED_TEMPBAN,
-            sqlite_where=_UNPROCESSED_TEMPBAN,
-        ),
+        partial_index("ix_cases_tempban_pending", "case_expires_at", where=_UNPROCESSED_TEMPBAN),
     )
 
     id: Mapped[int] = mapped_column(AutoIncrementId, primary_key=True, autoincrement=True)

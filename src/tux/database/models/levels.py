@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, column, not_
+from sqlalchemy import Boolean, ForeignKey, column, not_
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tux.database.models._columns import non_negative, positive
+from tux.database.models._columns import non_negative, partial_index, positive
 from tux.database.models.base import Base, DiscordId
 
 _NOT_BLACKLISTED = not_(column("blacklisted", Boolean()))
@@ -27,13 +27,7 @@ class Levels(Base):
         positive("member_id"),
         non_negative("xp"),
         non_negative("level"),
-        Index(
-            "ix_levels_leaderboard",
-            "guild_id",
-            "xp",
-            postgresql_where=_NOT_BLACKLISTED,
-            sqlite_where=_NOT_BLACKLISTED,
-        ),
+        partial_index("ix_levels_leaderboard", "guild_id", "xp", where=_NOT_BLACKLISTED),
     )
 
     guild_id: Mapped[int] = mapped_column(

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, String, column, not_
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tux.database.models._columns import length_between, positive
+from tux.database.models._columns import length_between, partial_index, positive
 from tux.database.models.base import AutoIncrementId, Base, DiscordId, utcnow
 
 _UNSENT = not_(column("reminder_sent", Boolean()))
@@ -27,7 +27,7 @@ class Reminder(Base):
         length_between("reminder_content", 1, 2000),
         positive("reminder_channel_id"),
         positive("reminder_user_id"),
-        Index("ix_reminder_pending", "reminder_expires_at", postgresql_where=_UNSENT, sqlite_where=_UNSENT),
+        partial_index("ix_reminder_pending", "reminder_expires_at", where=_UNSENT),
         Index("ix_reminder_guild_id", "guild_id"),
     )
 

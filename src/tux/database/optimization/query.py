@@ -15,7 +15,6 @@ run check; percentiles are computed only when someone asks.
 from __future__ import annotations
 
 import random
-import statistics
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -162,6 +161,8 @@ class _Stats:
     def freeze(self) -> QueryStats:
         ordered = sorted(self.reservoir)
         if len(ordered) > 1:
+            import statistics  # noqa: PLC0415 - only when figures are read, not on every statement
+
             cuts = statistics.quantiles(ordered, n=100, method="inclusive")
             p50, p95, p99 = cuts[49], cuts[94], cuts[98]
         else:

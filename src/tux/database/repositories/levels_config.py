@@ -7,10 +7,10 @@ a duplicate-key error, and every insert first makes sure the guild row exists in
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from tux.database.caching import names as n
 from tux.database.exceptions import ValidationError
@@ -31,6 +31,10 @@ def _guild_setup(result: object, guild_id: object, *_: object, **__: object) -> 
     return [Change(n.LEVELS_CONFIG_UPDATE, guild_id)]
 
 
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import sqlite
+
+
 class LevelsConfigRepository(SQLAlchemyRepository[LevelsConfig], ILevelsConfigRepository):
     """Levelling settings; the generic methods act on ``levels_config`` (keyed by guild id)."""
 
@@ -44,7 +48,11 @@ class LevelsConfigRepository(SQLAlchemyRepository[LevelsConfig], ILevelsConfigRe
     def _insert_into(
         self, model: type[LevelRoleReward] | type[LevelRoleMultiplier] | type[LevelChannelBlacklist]
     ) -> postgresql.Insert | sqlite.Insert:
-        return sqlite.insert(model) if self._sessions.is_sqlite else postgresql.insert(model)
+        if self._sessions.is_sqlite:
+            from sqlalchemy.dialects import sqlite  # noqa: PLC0415 - only on the SQLite backend
+
+            return sqlite.insert(model)
+        return postgresql.insert(model)
 
     @cached(key=lambda region, guild_id: key_of(region, guild_id, "rewards"), shape="page")
     async def role_rewards(self, guild_id: int) -> list[LevelRoleReward]:

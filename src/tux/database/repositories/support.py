@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tux.database.core.session import SessionProvider
@@ -36,8 +36,15 @@ def dialect_insert(sessions: SessionProvider, model: type[Any]) -> Any:
 
 
 def insert_for(dialect_name: str, model: type[Any]) -> Any:
-    """Return the ``insert`` of the dialect called ``dialect_name`` for ``model`` (for a ``Statement``)."""
-    return sqlite.insert(model) if dialect_name == "sqlite" else postgresql.insert(model)
+    """Return the ``insert`` of the dialect called ``dialect_name`` for ``model`` (for a ``Statement``).
+
+    The SQLite dialect is imported on first use, so a process on PostgreSQL never loads it.
+    """
+    if dialect_name == "sqlite":
+        from sqlalchemy.dialects import sqlite  # noqa: PLC0415 - only on the SQLite backend
+
+        return sqlite.insert(model)
+    return postgresql.insert(model)
 
 
 GUILD_IF_MISSING = Statement(
