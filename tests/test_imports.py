@@ -26,8 +26,8 @@ CONNECTED = {
     "sqlalchemy",
     "typing_extensions",
 }
-"""Third-party packages a connected ``Database`` loads on every backend besides its driver (and Cython's
-runtime); the cache talks to Redis through a client of its own, redis-py and hiredis are for the CLI."""
+"""Third-party packages a connected ``Database`` loads on every backend besides its driver and hiredis, the
+Redis parser of the cache's own client (and Cython's runtime); redis-py itself is for the CLI only."""
 ON_FIRST_USE = (
     "tux.database.services",
     "tux.database.operations",
@@ -98,7 +98,7 @@ async def test_a_connected_database_loads_nothing_that_runs_once(
     redis_url = REDIS_URL if backend == "postgresql" else ""
     loaded = await loaded_packages(database_url, redis_url, redis_namespace, tmp_path)
     assert loaded["import"] == {"tux"}, "import tux.database loads no layer until Database is used"
-    drivers = {"asyncpg"} if backend == "postgresql" else {"aiosqlite"}
+    drivers = {"asyncpg", "hiredis"} if backend == "postgresql" else {"aiosqlite"}
     assert loaded["connected"] - {"tux"} == CONNECTED | drivers
     assert not loaded["connected"] & (RUN_ONCE | OPTIONAL)
     assert {"alembic", "mako"} <= loaded["migrated"], "the check sees a package once it is used"

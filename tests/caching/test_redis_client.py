@@ -11,13 +11,7 @@ import redis.asyncio as aioredis
 
 from tests.caching.conftest import wait_until
 from tests.conftest import REDIS_URL
-from tux.database.caching.redis_client import (
-    Address,
-    RedisClient,
-    RedisConnectionError,
-    ReplyParser,
-    ResponseError,
-)
+from tux.database.caching.redis_client import Address, RedisClient, ResponseError
 from tux.database.exceptions import ConfigurationError
 
 
@@ -42,23 +36,6 @@ def test_a_url_gives_server_credentials_and_database() -> None:
 def test_a_url_the_client_cannot_honour_is_refused(url: str) -> None:
     with pytest.raises(ConfigurationError):
         Address.from_url(url)
-
-
-def test_replies_are_parsed_whole_however_the_bytes_arrive() -> None:
-    stream = b"+OK\r\n:-5\r\n$-1\r\n*-1\r\n-ERR bad\r\n*2\r\n*1\r\n:1\r\n$4\r\na\r\nb\r\n$0\r\n\r\n"
-    parser, replies = ReplyParser(), []
-    for at in range(len(stream)):
-        parser.feed(stream[at : at + 1])
-        while (reply := parser.next())[0]:
-            replies.append(reply[1])
-    error = replies.pop(4)
-    assert isinstance(error, ResponseError)
-    assert str(error) == "ERR bad"
-    assert replies == [b"OK", -5, None, None, [[1], b"a\r\nb"], b""]
-    assert not parser.pending
-    parser.feed(b"$x\r\n")
-    with pytest.raises(RedisConnectionError):
-        parser.next()
 
 
 async def test_replies_come_back_typed_and_error_replies_are_raised(
