@@ -118,7 +118,8 @@ async def test_services_bulk_writes_and_index_advice_load_on_first_use(
     used = loaded_by(loaded["used modules"], ON_FIRST_USE)
     assert {"tux.database.services.moderation", "tux.database.operations.batch"} <= used
     assert "tux.database.optimization.indexes" in used
-    for sqlite_only in ("sqlite3", "sqlalchemy.dialects.sqlite"):
+    without_redis = ("sqlite3", "sqlalchemy.dialects.sqlite", "tux.database.caching.database_level")
+    for sqlite_only in without_redis:
         assert (sqlite_only in loaded["connected modules"]) == (backend == "sqlite"), sqlite_only
 
 

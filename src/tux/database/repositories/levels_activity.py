@@ -26,7 +26,6 @@ from sqlalchemy import BigInteger, String, and_, bindparam, exists, func, or_, s
 from sqlalchemy import cast as sql_cast
 
 from tux.database.caching import names as n
-from tux.database.caching.database_level import note_unstamped, tag_stamp
 from tux.database.caching.keys import group_tag
 from tux.database.core.session import SessionProvider
 from tux.database.core.statements import Statement
@@ -151,6 +150,8 @@ _STORE_LEVEL = Statement(
 
 async def _note_unstamped(sessions: SessionProvider, tags: tuple[str, ...]) -> None:
     """The award saw no standings stamp in the cache table: its invalidation there needs no read."""
+    from tux.database.caching.database_level import note_unstamped  # noqa: PLC0415 - SQLite only
+
     note_unstamped(sessions, tags)
 
 
@@ -273,6 +274,8 @@ class LevelsActivityRepository(ILevelsActivityRepository):
         sessions = self._sessions
         standings: tuple[str, ...] = ()
         if sessions.is_sqlite:
+            from tux.database.caching.database_level import tag_stamp  # noqa: PLC0415 - SQLite only
+
             standings = (group_tag(n.LEVELS_LEADERBOARD, guild), group_tag(n.LEVELS_RANK, guild))
             values["leaderboard_stamp"], values["rank_stamp"] = map(tag_stamp, standings)
         runner = sessions.runner
