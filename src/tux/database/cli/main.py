@@ -115,7 +115,8 @@ def bench(  # noqa: PLR0917 - Typer maps each parameter to an option
         table.add_column(column, justify="left" if column in {"group", "what"} else "right")
     for row in rows:
         ratio = _ratio(row.ratio)
-        goal = "" if row.goal is None else f"{row.goal} {'met' if row.met else 'NOT met'}"
+        verdict = "" if row.met is None else (" met" if row.met else " NOT met")
+        goal = "" if row.goal is None else f"{row.goal}{verdict}"
         table.add_row(row.group, row.label, f"{row.median_us:.1f}", f"{row.p95_us:.1f}", ratio, goal)
     console.print(table)
     where = machine()
