@@ -7,11 +7,18 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import text
+from sqlalchemy import func, literal_column, select, text
 
 from tux.database import Database
 from tux.database.core.engine import READ_ONLY_OPTION
+from tux.database.core.statements import Statement
 from tux.database.optimization.connection import ConnectionPoolOptimizer
+
+RECURSIVE_COUNT = (
+    "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000)"
+    " SELECT count(*) FROM c)"
+)
+"""A scalar subquery SQLite takes a while over (it has no sleep function)."""
 
 
 @pytest.fixture
@@ -111,12 +118,7 @@ async def run_busy_connections(db: Database) -> None:
     """Three slow statements on two connections: the third checkout waits while both run theirs."""
     pool = optimizer_of(db)
     pool.reset()
-    slow = (
-        "SELECT pg_sleep(0.15)"
-        if db.client.backend == "postgresql"
-        else "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000) "
-        "SELECT count(*) FROM c"
-    )
+    slow = "SELECT pg_sleep(0.15)" if db.client.backend == "postgresql" else f"SELECT {RECURSIVE_COUNT}"
 
     async def busy() -> None:
         async with db.client.engine.connect() as connection:
@@ -169,3 +171,32 @@ async def test_a_failed_statement_leaves_its_connection_idle_not_running(db: Dat
         assert figures.checked_out == 1
         assert figures.running == 0
     assert pool.figures().checked_out == 0
+
+
+@pytest.mark.parametrize("in_unit", [False, True], ids=["pooled", "in_unit"])
+async def test_slow_direct_statements_count_as_running_not_idle(database_url: str, in_unit: bool) -> None:
+    """Statements of the direct path (no cursor events) keep their connection busy while they run."""
+    async with Database(
+        database_url, cache_enabled=False, pool_size=2, max_overflow=0, pool_timeout=30
+    ) as db:
+        pool = optimizer_of(db)
+        pool.reset()
+        slow = Statement(
+            select(func.pg_sleep(0.15))
+            if db.client.backend == "postgresql"
+            else select(literal_column(RECURSIVE_COUNT))
+        )
+
+        async def busy() -> None:
+            if in_unit:
+                async with db.transaction(read_only=True):
+                    await db.client.runner.one(slow, {})
+            else:
+                await db.client.runner.one(slow, {})
+
+        await asyncio.gather(*(busy() for _ in range(3)))
+        figures = pool.figures()
+        assert figures.waits == 1
+        assert figures.waits_with_idle_holders == 0
+        assert figures.running == 0
+        assert any("every connection running statements" in line for line in pool.get_pool_recommendations())

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from time import perf_counter
-from typing import Any
+from typing import Any, Final, Protocol
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
@@ -25,6 +25,10 @@ from sqlalchemy.engine.interfaces import DBAPICursor, ExecutionContext
 
 current_operation: ContextVar[str | None] = ContextVar("tux_current_operation", default=None)
 """Name of the service operation (unit of work) the running task is in, for attributing statements."""
+
+ACTIVITY_KEY: Final = "tux_connection_activity"
+"""Key, in a checked-out connection's ``info``, of the :class:`ConnectionActivity` a pool monitor keeps
+for that checkout; absent when nothing monitors the pool."""
 
 _STARTED = "tux_statement_started"
 _CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA", "SET ")
@@ -72,6 +76,21 @@ _HUBS: WeakKeyDictionary[Engine, StatementHub] = WeakKeyDictionary()
 def hub_of(engine: Engine) -> StatementHub | None:
     """Return the hub attached to ``engine`` (the sync engine behind an async one), if any."""
     return _HUBS.get(engine)
+
+
+class ConnectionActivity(Protocol):
+    """Told when a statement starts and ends on a checked-out connection.
+
+    SQLAlchemy's cursor events say so for statements sent through it; the paths that talk to the
+    driver connection directly say so through this, so a connection running a slow statement is never
+    taken for one held idle.
+    """
+
+    def statement_started(self) -> None:
+        """A statement was sent on the connection."""
+
+    def statement_ended(self) -> None:
+        """The statement's result (or error) came back."""
 
 
 StatementListener = Callable[[StatementRecord], None]

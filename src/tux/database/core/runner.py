@@ -29,11 +29,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
 
 from tux.database.core.errors import translate_error
-from tux.database.core.observe import StatementHub
+from tux.database.core.observe import ACTIVITY_KEY, ConnectionActivity, StatementHub
 from tux.database.core.session import SessionProvider, UnitOfWork
 from tux.database.core.statements import CompiledStatement, Row, Statement
 from tux.database.exceptions import ConnectionLostError, TransactionError
 
+Info = dict[Any, Any] | None
+"""A pooled connection's ``info`` dictionary, where a pool monitor keeps the checkout's activity."""
 Mode = Literal["one", "all", "count"]
 
 
@@ -56,7 +58,7 @@ class StatementRunner:
         self._sessions = sessions
         self._hub = hub
         self._sqlite = sessions.is_sqlite
-        self._held: ContextVar[tuple[Any, asyncio.Task[Any] | None] | None] = ContextVar(
+        self._held: ContextVar[tuple[Any, asyncio.Task[Any] | None, Info] | None] = ContextVar(
             f"tux_runner_held_{id(self)}", default=None
         )
         pool: Any = engine.pool
@@ -93,7 +95,7 @@ class StatementRunner:
             return
         async with self._sessions.write_turn() if self._sqlite else nullcontext():
             lent, driver = await self._checkout()
-            token = self._held.set((driver, asyncio.current_task()))
+            token = self._held.set((driver, asyncio.current_task(), lent.info))
             try:
                 await self._control(driver, "BEGIN IMMEDIATE" if self._sqlite else "BEGIN")
                 yield
@@ -114,10 +116,10 @@ class StatementRunner:
             return await self._in_unit(unit, statement, compiled, arguments, mode)
         held = self._held.get()
         if held is not None:
-            driver, owner = held
+            driver, owner, info = held
             if owner is not asyncio.current_task():
                 raise TransactionError("a statement reached another task's transaction")
-            return await self._on(driver, compiled, arguments, mode)
+            return await self._on(driver, compiled, arguments, mode, info)
         if self._sqlite and statement.writes:
             async with self._sessions.write_turn():
                 return await self._pooled_run(statement, compiled, arguments, mode)
@@ -140,7 +142,7 @@ class StatementRunner:
         while True:
             lent, driver = await self._checkout()
             try:
-                result = await self._send(driver, compiled, arguments, mode)
+                result = await self._send(driver, compiled, arguments, mode, lent.info)
             except Exception as error:
                 failure = self._failure(error, driver)
                 if isinstance(failure, ConnectionLostError):
@@ -196,18 +198,20 @@ class StatementRunner:
         if adapter is None:  # a unit opened around a session: learn its connection once
             lent = await (await unit.session.connection()).get_raw_connection()
             adapter = unit.adapter = lent.dbapi_connection
-            unit.driver = lent.driver_connection
+            unit.driver, unit.info = lent.driver_connection, lent.info
         if not self._sqlite and not adapter._started:  # the adapter begins its transaction lazily
             try:
                 await adapter._start_transaction()
             except Exception as error:  # a connection that died in the pool: lost, so the unit may re-run
                 raise self._failure(error, unit.driver) from error
-        return await self._on(unit.driver, compiled, arguments, mode)
+        return await self._on(unit.driver, compiled, arguments, mode, unit.info)
 
-    async def _on(self, driver: Any, compiled: CompiledStatement, arguments: list[Any], mode: Mode) -> Any:
+    async def _on(
+        self, driver: Any, compiled: CompiledStatement, arguments: list[Any], mode: Mode, info: Info
+    ) -> Any:
         """Send on a connection a transaction holds: no retry, errors translated."""
         try:
-            return await self._send(driver, compiled, arguments, mode)
+            return await self._send(driver, compiled, arguments, mode, info)
         except Exception as error:
             raise self._failure(error, driver) from error
 
@@ -218,7 +222,12 @@ class StatementRunner:
             return translated or error
         return ConnectionLostError(f"connection to the database was lost: {type(error).__name__}")
 
-    async def _send(self, driver: Any, compiled: CompiledStatement, arguments: list[Any], mode: Mode) -> Any:
+    async def _send(
+        self, driver: Any, compiled: CompiledStatement, arguments: list[Any], mode: Mode, info: Info
+    ) -> Any:
+        activity: ConnectionActivity | None = info.get(ACTIVITY_KEY) if info is not None else None
+        if activity is not None:
+            activity.statement_started()
         started = perf_counter()
         try:
             if self._sqlite:
@@ -228,6 +237,9 @@ class StatementRunner:
         except Exception as error:
             self._hub.report(compiled.sql, arguments, started, error=error)
             raise
+        finally:
+            if activity is not None:
+                activity.statement_ended()
         if self._hub.active:
             rows = result if mode == "count" else len(result) if mode == "all" else int(result is not None)
             self._hub.report(compiled.sql, arguments, started, rows=rows)

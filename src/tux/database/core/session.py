@@ -68,6 +68,7 @@ class UnitOfWork:
         "commit_callbacks",
         "connection",
         "driver",
+        "info",
         "owner",
         "read_only",
     )
@@ -91,9 +92,11 @@ class UnitOfWork:
         """The DBAPI adapter of the unit's connection, once known."""
         self.driver: Any = None
         """The driver connection behind :attr:`adapter` (asyncpg or aiosqlite)."""
+        self.info: dict[Any, Any] | None = None
+        """The pooled connection's ``info`` (where a pool monitor keeps its activity), once known."""
         if connection is not None:
             lent = connection.connection
-            self.adapter, self.driver = lent.dbapi_connection, lent.driver_connection
+            self.adapter, self.driver, self.info = lent.dbapi_connection, lent.driver_connection, lent.info
 
     @property
     def session(self) -> AsyncSession:

@@ -3,7 +3,9 @@
 Figures come from the engine, not from configuration: SQLAlchemy's pool events (``connect``,
 ``checkout``, ``checkin``, ``invalidate``) count connections and time how long each is held; the
 pool's own status (``size()``, ``checkedout()``, ``overflow()``) gives the live state; the engine's
-cursor events mark which held connections are running a statement; and the pool's ``connect`` is
+cursor events, and the direct statement path through the checkout's activity in the connection's
+``info`` (:data:`~tux.database.core.observe.ACTIVITY_KEY`), mark which held connections are running a
+statement; and the pool's ``connect`` is
 wrapped to time checkouts that had to wait for a connection and to count the ones that timed out.
 
 Everything is a few attribute updates per checkout and per statement, in the event loop's thread.
@@ -31,13 +33,16 @@ from sqlalchemy.engine.interfaces import ExecutionContext
 from sqlalchemy.pool import ConnectionPoolEntry, Pool, QueuePool
 
 from tux.database.core.client import DatabaseClient
+from tux.database.core.observe import ACTIVITY_KEY
 from tux.database.optimization.export import BUCKETS as STATEMENT_BUCKETS
 
 __all__ = ["BUCKETS", "ConnectionPoolOptimizer", "PoolFigures"]
 
 BUCKETS = (*STATEMENT_BUCKETS, 10.0)
 """Upper bounds (seconds) of the hold and wait histograms: the statement buckets, and 10 s for long holds."""
-_HOLD = "tux_pool_hold"
+_HOLD = ACTIVITY_KEY
+"""Where a checkout's :class:`_Hold` is kept: the connection's ``info``, so the direct statement path
+(which has no cursor events) marks its statements on it too."""
 HIGH_UTILIZATION = 0.8
 """Share of the pool's capacity in use from which utilization counts as high."""
 
@@ -111,14 +116,24 @@ class PoolFigures:
 
 
 class _Hold:
-    """One checkout of a connection: when it began, and when its last statement ran."""
+    """One checkout of a connection: when it began, and when its last statement ran (its activity)."""
 
-    __slots__ = ("busy", "last_active", "started")
+    __slots__ = ("_clock", "busy", "last_active", "started")
 
-    def __init__(self, now: float) -> None:
+    def __init__(self, now: float, clock: Callable[[], float]) -> None:
         self.started = now
         self.last_active = now
         self.busy = 0
+        self._clock = clock
+
+    def statement_started(self) -> None:
+        """A statement is running on the connection."""
+        self.busy += 1
+
+    def statement_ended(self) -> None:
+        """The statement is done: the connection is idle from now until the next one."""
+        self.busy -= 1
+        self.last_active = self._clock()
 
 
 class ConnectionPoolOptimizer:
@@ -266,7 +281,7 @@ class ConnectionPoolOptimizer:
         now = self._clock()
         self._utilization_changes(now)
         self._checkouts += 1
-        self._holds[id(record)] = record.info[_HOLD] = _Hold(now)
+        self._holds[id(record)] = record.info[_HOLD] = _Hold(now, self._clock)
         self._peak = max(self._peak, len(self._holds))
 
     def _on_checkin(self, _dbapi: Any, record: ConnectionPoolEntry) -> None:
@@ -295,7 +310,7 @@ class ConnectionPoolOptimizer:
     def _before_statement(self, *, conn: Connection, context: ExecutionContext | None, **_: Any) -> None:
         hold = conn.info.get(_HOLD)
         if hold is not None and context is not None:
-            hold.busy += 1
+            hold.statement_started()
             setattr(context, _HOLD, hold)  # the statement's end finds it without touching the connection
 
     def _after_statement(self, *, context: ExecutionContext | None, **_: Any) -> None:
@@ -308,8 +323,7 @@ class ConnectionPoolOptimizer:
         hold: _Hold | None = getattr(context, _HOLD, None)
         if hold is not None:
             delattr(context, _HOLD)  # an error after the cursor ran must not count it twice
-            hold.busy -= 1
-            hold.last_active = self._clock()
+            hold.statement_ended()
 
     def _idle_holders(self, now: float) -> int:
         return sum(
