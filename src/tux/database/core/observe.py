@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from time import perf_counter
-from typing import Any, Final, Protocol
+from typing import Any, Final, NamedTuple, Protocol
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
@@ -34,9 +33,8 @@ _STARTED = "tux_statement_started"
 _CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA", "SET ")
 
 
-@dataclass(frozen=True, slots=True)
-class StatementRecord:
-    """One statement sent to the database.
+class StatementRecord(NamedTuple):
+    """One statement sent to the database (a named tuple: one is built for every statement sent).
 
     Attributes
     ----------
