@@ -170,6 +170,8 @@ class ConnectionPoolOptimizer:
         self._max_overflow = settings.max_overflow
         self._sqlite = db_client.backend == "sqlite"
         self._holds: dict[int, _Hold] = {}
+        self._high_at = 0.0
+        """Checkouts from which the pool counts as highly utilized (set for each pool by :meth:`_wrap`)."""
         self._recent: deque[float] = deque(maxlen=window)
         self.hold_buckets = [0] * (len(BUCKETS) + 1)
         """Counts of hold durations per :data:`BUCKETS` bound (the last: longer than them all)."""
@@ -266,8 +268,7 @@ class ConnectionPoolOptimizer:
         return list(_advice(self.figures(), self.long_hold, self.idle_after, sqlite=self._sqlite))
 
     def _is_high(self, checked_out: int) -> bool:
-        capacity = _status(self.pool)[0] + self._max_overflow
-        return capacity > 0 and checked_out >= HIGH_UTILIZATION * capacity
+        return 0 < self._high_at <= checked_out
 
     def _utilization_changes(self, now: float) -> None:
         if self._is_high(len(self._holds)):
@@ -331,7 +332,12 @@ class ConnectionPoolOptimizer:
         )
 
     def _wrap(self, pool: Pool) -> None:
-        """Time checkouts that wait for a connection: the pool's ``connect``, wrapped on this instance."""
+        """Time checkouts that wait for a connection: the pool's ``connect``, wrapped on this instance.
+
+        Also notes the checkouts from which the pool counts as highly utilized (its size is fixed).
+        """
+        capacity = _status(pool)[0] + self._max_overflow if isinstance(pool, QueuePool) else 0
+        self._high_at = HIGH_UTILIZATION * capacity
         if not isinstance(pool, QueuePool) or getattr(pool.connect, "_tux_pool_wrapped", False):
             return
         connect = pool.connect
