@@ -200,3 +200,23 @@ async def test_slow_direct_statements_count_as_running_not_idle(database_url: st
         assert figures.waits_with_idle_holders == 0
         assert figures.running == 0
         assert any("every connection running statements" in line for line in pool.get_pool_recommendations())
+
+
+async def test_time_at_high_utilization_follows_the_checkouts(database_url: str) -> None:
+    """Two of two connections held is high utilization; one of two is not (the threshold is 80%)."""
+    async with Database(
+        database_url, cache_enabled=False, pool_monitor_enabled=False, pool_size=2, max_overflow=0
+    ) as db:
+        now = [0.0]
+        pool = ConnectionPoolOptimizer(db.client, clock=lambda: now[0])
+        async with db.client.engine.connect():
+            async with db.client.engine.connect():
+                now[0] = 2.0
+                assert pool.figures().high_utilization_time == 2.0
+                advice = pool.get_pool_recommendations()
+                assert any("capacity for 100% of the last 2 s" in line for line in advice)
+            now[0] = 5.0
+            figures = pool.figures()
+            assert figures.checked_out == 1
+            assert figures.high_utilization_time == 2.0
+        assert not any("capacity" in line for line in pool.get_pool_recommendations())
