@@ -51,7 +51,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tux.database.caching.config import CacheConfig
 from tux.database.caching.keys import EPOCH_TAG, Targets
 from tux.database.caching.region import CacheKey
-from tux.database.caching.serialization import SCHEMA_VERSION, new_stamp, unframe
+from tux.database.caching.serialization import SCHEMA_VERSION, new_stamp, tag_stamp, unframe
 from tux.database.caching.stats import CacheStats
 from tux.database.caching.types import MISS, CacheLevel, Miss, NotFound, StoreResult
 from tux.database.core.engine import READ_ONLY_OPTION
@@ -77,11 +77,6 @@ class _Unstamped:
 
 
 _unstamped: ContextVar[_Unstamped | None] = ContextVar("tux_unstamped_after_commit", default=None)
-
-
-def tag_stamp(tag: str) -> str:
-    """Return the key of the stamp row of group ``tag`` in the cache table."""
-    return f"c{SCHEMA_VERSION}:t:{tag}"
 
 
 def note_unstamped(sessions: SessionProvider, tags: Sequence[str]) -> None:

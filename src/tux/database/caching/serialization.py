@@ -31,6 +31,11 @@ _FOUND = b"\x01"
 _ABSENT = b"\x00"
 
 
+def tag_stamp(tag: str) -> str:
+    """Return the key of the stamp row of group ``tag`` in the cache table (the database level)."""
+    return f"c{SCHEMA_VERSION}:t:{tag}"
+
+
 def new_stamp() -> bytes:
     """Return a fresh random version stamp.
 

@@ -32,7 +32,6 @@ from typing import Any
 
 import asyncpg
 import redis.asyncio as aioredis
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from tux.database.cli.bench_bulk import (
     BATCH,
@@ -156,7 +155,7 @@ async def _group(
 
 def _orm_read(db: Database) -> Call:
     """What Tux runs today: a new ORM session per read, ``session.get`` by primary key."""
-    sessions = async_sessionmaker(db.client.engine, expire_on_commit=False)
+    sessions = db.client.session_factory
 
     async def read() -> GuildConfig | None:
         async with sessions() as session:

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from tux.database.cli.timing import Timing, Write, contest_bulk
 from tux.database.facade import Database
@@ -61,7 +60,7 @@ def _ours(db: Database, guild_id: int, sizes: BulkSizes) -> dict[str, Write]:
     async def batch() -> int:
         return (await db.batch.batch_create(db.levels, data, returning=False)).written
 
-    sessions = async_sessionmaker(db.client.engine, expire_on_commit=False)
+    sessions = db.client.session_factory
 
     async def plan_loop() -> int:
         for item in loop_data:

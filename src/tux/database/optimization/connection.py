@@ -40,9 +40,6 @@ __all__ = ["BUCKETS", "ConnectionPoolOptimizer", "PoolFigures"]
 
 BUCKETS = (*STATEMENT_BUCKETS, 10.0)
 """Upper bounds (seconds) of the hold and wait histograms: the statement buckets, and 10 s for long holds."""
-_HOLD = ACTIVITY_KEY
-"""Where a checkout's :class:`_Hold` is kept: the connection's ``info``, so the direct statement path
-(which has no cursor events) marks its statements on it too."""
 HIGH_UTILIZATION = 0.8
 """Share of the pool's capacity in use from which utilization counts as high."""
 
@@ -282,7 +279,7 @@ class ConnectionPoolOptimizer:
         now = self._clock()
         self._utilization_changes(now)
         self._checkouts += 1
-        self._holds[id(record)] = record.info[_HOLD] = _Hold(now, self._clock)
+        self._holds[id(record)] = record.info[ACTIVITY_KEY] = _Hold(now, self._clock)
         self._peak = max(self._peak, len(self._holds))
 
     def _on_checkin(self, _dbapi: Any, record: ConnectionPoolEntry) -> None:
@@ -309,10 +306,10 @@ class ConnectionPoolOptimizer:
         self._invalidations += 1
 
     def _before_statement(self, *, conn: Connection, context: ExecutionContext | None, **_: Any) -> None:
-        hold = conn.info.get(_HOLD)
+        hold = conn.info.get(ACTIVITY_KEY)
         if hold is not None and context is not None:
             hold.statement_started()
-            setattr(context, _HOLD, hold)  # the statement's end finds it without touching the connection
+            setattr(context, ACTIVITY_KEY, hold)  # found at the statement's end
 
     def _after_statement(self, *, context: ExecutionContext | None, **_: Any) -> None:
         self._statement_ended(context)
@@ -321,9 +318,9 @@ class ConnectionPoolOptimizer:
         self._statement_ended(context.execution_context)
 
     def _statement_ended(self, context: ExecutionContext | None) -> None:
-        hold: _Hold | None = getattr(context, _HOLD, None)
+        hold: _Hold | None = getattr(context, ACTIVITY_KEY, None)
         if hold is not None:
-            delattr(context, _HOLD)  # an error after the cursor ran must not count it twice
+            delattr(context, ACTIVITY_KEY)  # an error after the cursor ran must not count it twice
             hold.statement_ended()
 
     def _idle_holders(self, now: float) -> int:

@@ -27,6 +27,7 @@ from sqlalchemy import cast as sql_cast
 
 from tux.database.caching import names as n
 from tux.database.caching.keys import group_tag
+from tux.database.caching.serialization import tag_stamp
 from tux.database.core.session import SessionProvider
 from tux.database.core.statements import Statement
 from tux.database.exceptions import ConfigurationError, ValidationError
@@ -274,8 +275,6 @@ class LevelsActivityRepository(ILevelsActivityRepository):
         sessions = self._sessions
         standings: tuple[str, ...] = ()
         if sessions.is_sqlite:
-            from tux.database.caching.database_level import tag_stamp  # noqa: PLC0415 - SQLite only
-
             standings = (group_tag(n.LEVELS_LEADERBOARD, guild), group_tag(n.LEVELS_RANK, guild))
             values["leaderboard_stamp"], values["rank_stamp"] = map(tag_stamp, standings)
         runner = sessions.runner
